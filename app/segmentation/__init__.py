@@ -1,0 +1,1 @@
+"""Person segmentation: model files, the MediaPipe backend, and matte refinement."""

@@ -1,0 +1,110 @@
+"""Frame in, matte out: one downscale, the model that suits the frame's shape, refinement."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.frames import Matte
+from app.segmentation import models
+from app.segmentation.mediapipe_backend import MediaPipeFaceDetector, MediaPipeSegmenter
+from app.segmentation.refine import MatteRefiner, RefineParams
+from app.segmentation.resize import downscale, fit_long_side
+
+logger = logging.getLogger(__name__)
+
+# Frames at least this wide for their height go to the landscape (256x144) model, the rest to the
+# square one. Chosen by `scripts/evaluate_models.py` (numbers in the README): the landscape model
+# wins on 16:9, and the square model on 4:3 and portrait frames.
+LANDSCAPE_MIN_ASPECT = 1.5
+# The guided filter works at twice the model's resolution: fine enough for hair and shoulders,
+# small enough to cost well under a millisecond.
+GUIDE_LONG_SIDE = 512
+CUSTOM_MODEL_LONG_SIDE = 256
+
+
+def choose_model(size: tuple[int, int]) -> str:
+    w, h = size
+    return "landscape" if w / h >= LANDSCAPE_MIN_ASPECT else "square"
+
+
+class SegmentationEngine:
+    """Owns the segmenters (created lazily, one per model) and one refiner."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        video: bool = True,
+        refine: RefineParams | None = None,
+        models_dir: Path | None = None,
+        force_model: str | None = None,
+    ) -> None:
+        self.video = video
+        self.custom_model = Path(model_path) if model_path else None
+        self.models_dir = models_dir
+        self.force_model = force_model
+        params = refine or RefineParams()
+        self._segmenters: dict[str, MediaPipeSegmenter] = {}
+        self._last_model: str | None = None
+        if self.custom_model is not None:
+            self._segmenters["custom"] = MediaPipeSegmenter(self.custom_model, video=video)
+        else:
+            # Fail now, with the fix in the message, rather than on the first frame.
+            for name in (force_model,) if force_model else models.SEGMENTATION_MODELS:
+                models.locate(name, models_dir)
+        self._faces = None
+        if params.face_gate:
+            self._faces = MediaPipeFaceDetector(models.locate("face", models_dir))
+        self.refiner = MatteRefiner(params, self._faces.centres if self._faces else None)
+
+    def _segmenter(self, name: str) -> MediaPipeSegmenter:
+        seg = self._segmenters.get(name)
+        if seg is None:
+            seg = MediaPipeSegmenter(models.locate(name, self.models_dir), video=self.video)
+            self._segmenters[name] = seg
+        return seg
+
+    def model_for(self, size: tuple[int, int]) -> tuple[str, tuple[int, int]]:
+        """(model name, model input size) for a frame of ``size``."""
+        if self.custom_model is not None:
+            return "custom", fit_long_side(size, CUSTOM_MODEL_LONG_SIDE)
+        name = self.force_model or choose_model(size)
+        return name, models.KNOWN_MODELS[name].input_size
+
+    def process(self, image: np.ndarray, t_ns: int | None = None) -> tuple[Matte, dict[str, float]]:
+        """Segment and refine one BGR frame; returns the matte and per-stage milliseconds."""
+        h, w = image.shape[:2]
+        t0 = time.perf_counter()
+        name, model_size = self.model_for((w, h))
+        if self._last_model is not None and name != self._last_model:
+            self.refiner.reset()  # a different model sees a different world: no shared history
+        self._last_model = name
+        guide = downscale(image, fit_long_side((w, h), GUIDE_LONG_SIDE))
+        small = downscale(guide, model_size)
+        ts_ms = None if t_ns is None else t_ns // 1_000_000
+        prob = self._segmenter(name).segment(small, ts_ms)
+        t1 = time.perf_counter()
+        matte = self.refiner(prob, guide, model=name)
+        t2 = time.perf_counter()
+        return matte, {"segment": (t1 - t0) * 1e3, "refine": (t2 - t1) * 1e3}
+
+    def reset(self) -> None:
+        """Forget temporal history (camera switch, new file)."""
+        self.refiner.reset()
+
+    def close(self) -> None:
+        for seg in self._segmenters.values():
+            seg.close()
+        self._segmenters.clear()
+        if self._faces is not None:
+            self._faces.close()
+            self._faces = None
+
+    def __enter__(self) -> SegmentationEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,114 @@
+"""MediaPipe Tasks ImageSegmenter, wrapped to take a small BGR image and return person probability."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.errors import ModelError
+
+logger = logging.getLogger(__name__)
+
+
+def person_probability(masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
+    """Person probability from an ImageSegmenter's confidence masks.
+
+    A one-mask model (the selfie models) gives the person directly. For a multi-class model the
+    person is everything that is not background: 1 - P(background), where background is the
+    label named so, or class 0 when the model has no labels.
+    """
+    if not masks:
+        raise ModelError("the segmenter returned no confidence masks")
+    if len(masks) == 1:
+        return masks[0]
+    names = [label.strip().lower() for label in labels]
+    bg = names.index("background") if "background" in names else 0
+    return 1.0 - masks[bg]
+
+
+class MediaPipeSegmenter:
+    """One model, one running mode. VIDEO mode gets strictly increasing timestamps from us."""
+
+    def __init__(self, model_path: Path, video: bool = True) -> None:
+        try:
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:  # pragma: no cover - mediapipe is a hard dependency
+            raise ModelError(f"mediapipe is not installed: {exc}") from None
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise ModelError(f"model file not found: {model_path}")
+        self._vision = vision
+        self.video = video
+        mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
+        options = vision.ImageSegmenterOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=mode,
+            output_confidence_masks=True,
+            output_category_mask=False,
+        )
+        try:
+            self._seg = vision.ImageSegmenter.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(
+                f"{model_path.name} is not a usable image-segmenter model: {first}"
+            ) from None
+        self.labels: list[str] = list(getattr(self._seg, "labels", None) or [])
+        self.path = model_path
+        self._last_ts = -1
+
+    def segment(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> np.ndarray:
+        """Person probability (float32, same size as the input) for a small BGR image."""
+        import mediapipe as mp
+
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self.video:
+            # The graph rejects non-increasing timestamps; looping files and restarted cameras
+            # would otherwise trip it, so we keep them strictly increasing ourselves.
+            ts = self._last_ts + 1 if timestamp_ms is None else max(timestamp_ms, self._last_ts + 1)
+            self._last_ts = ts
+            result = self._seg.segment_for_video(image, ts)
+        else:
+            result = self._seg.segment(image)
+        masks = [np.asarray(m.numpy_view(), dtype=np.float32) for m in result.confidence_masks]
+        masks = [m[..., 0] if m.ndim == 3 else m for m in masks]
+        return np.ascontiguousarray(person_probability(masks, self.labels))
+
+    def close(self) -> None:
+        self._seg.close()
+
+
+class MediaPipeFaceDetector:
+    """BlazeFace through the Tasks FaceDetector; returns face centres in 0..1 image coordinates."""
+
+    def __init__(self, model_path: Path, min_confidence: float = 0.5) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(model_path)),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=min_confidence,
+        )
+        try:
+            self._det = vision.FaceDetector.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"{Path(model_path).name} is not a usable face detector: {exc}") from None
+
+    def centres(self, image_bgr: np.ndarray) -> list[tuple[float, float]]:
+        import mediapipe as mp
+
+        h, w = image_bgr.shape[:2]
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        result = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        out = []
+        for d in result.detections:
+            b = d.bounding_box
+            out.append(((b.origin_x + b.width / 2) / w, (b.origin_y + b.height / 2) / h))
+        return out
+
+    def close(self) -> None:
+        self._det.close()

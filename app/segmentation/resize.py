@@ -1,0 +1,31 @@
+"""The one downscale from camera resolution to the model's input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Shrink ``image`` to ``size`` (w, h) with area averaging, cheaply.
+
+    A single large INTER_AREA is slow (about 6 ms from 1080p on two cores); exact halvings take
+    OpenCV's fast 2x2 path, so we halve while the image is at least twice the target and finish
+    with one INTER_AREA over a small image.
+    """
+    tw, th = size
+    h, w = image.shape[:2]
+    while w >= 2 * tw and h >= 2 * th:
+        w, h = w // 2, h // 2
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    if (w, h) != (tw, th):
+        interp = cv2.INTER_AREA if (tw <= w and th <= h) else cv2.INTER_LINEAR
+        image = cv2.resize(image, (tw, th), interpolation=interp)
+    return image
+
+
+def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``size`` scaled (never up) so its longer side is at most ``long_side``, aspect kept."""
+    w, h = size
+    s = min(1.0, long_side / max(w, h))
+    return max(1, round(w * s)), max(1, round(h * s))
