@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from app import samples
+from app.imaging import cover_fit
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,6 @@ def person_cutout() -> Cutout:
     # A one-pixel anti-aliased edge, as a real lens gives.
     alpha = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)
     return Cutout(img, alpha)
-
-
-def cover_fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Scale and centre-crop ``image`` to fill ``size`` (w, h) without distortion."""
-    w, h = size
-    ih, iw = image.shape[:2]
-    s = max(w / iw, h / ih)
-    nw, nh = max(w, round(iw * s)), max(h, round(ih * s))
-    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(image, (nw, nh), interpolation=interp)
-    x0, y0 = (nw - w) // 2, (nh - h) // 2
-    return np.ascontiguousarray(resized[y0 : y0 + h, x0 : x0 + w])
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Shrink ``image`` to ``size`` (w, h) with area averaging, cheaply.
 
     A single large INTER_AREA is slow (about 6 ms from 1080p on two cores); exact halvings take
-    OpenCV's fast 2x2 path, so we halve while the image is at least twice the target and finish
-    with one INTER_AREA over a small image.
+    OpenCV's fast 2x2 path, so we halve while the image is at least twice the target. The last
+    step shrinks by less than 2x, where bilinear already averages every source pixel and is
+    several times cheaper than a fractional INTER_AREA.
     """
     tw, th = size
     h, w = image.shape[:2]
@@ -19,8 +20,7 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         w, h = w // 2, h // 2
         image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
     if (w, h) != (tw, th):
-        interp = cv2.INTER_AREA if (tw <= w and th <= h) else cv2.INTER_LINEAR
-        image = cv2.resize(image, (tw, th), interpolation=interp)
+        image = cv2.resize(image, (tw, th), interpolation=cv2.INTER_LINEAR)
     return image
 
 

@@ -1,0 +1,1 @@
+"""Compositing: one effect spec, a CPU reference, and GL shaders that implement the same spec."""

@@ -1,0 +1,90 @@
+"""Reading images of any common kind, resizing to fit, and writing files so none is half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.errors import FocusCamError
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+def to_bgr8(img: np.ndarray) -> np.ndarray:
+    """Any decoded image (grey, BGRA, 16-bit, float) as 3-channel BGR uint8."""
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        img = np.clip(img * 255.0, 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise FocusCamError(f"unsupported pixel type {img.dtype}")
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    if img.shape[2] == 1:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    return img
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    path = Path(path)
+    if not path.exists():
+        raise FocusCamError(f"{path}: no such file")
+    if path.is_dir():
+        raise FocusCamError(f"{path} is a folder, not an image")
+    # imdecode instead of imread: works with any file name, and never prints warnings.
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise FocusCamError(f"{path}: not a readable image (corrupt or unsupported format)")
+    return to_bgr8(img)
+
+
+def cover_fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Scale and centre-crop ``image`` to fill ``size`` (w, h) without distortion."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    s = max(w / iw, h / ih)
+    nw, nh = max(w, round(iw * s)), max(h, round(ih * s))
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (nw, nh), interpolation=interp)
+    x0, y0 = (nw - w) // 2, (nh - h) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + h, x0 : x0 + w])
+
+
+def temp_path_for(target: Path) -> Path:
+    """A unique hidden name beside ``target`` keeping its extension (encoders go by it)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
+    os.close(fd)
+    return Path(tmp)
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: all or nothing."""
+    tmp = temp_path_for(target)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def encode_image(img: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if ext.lower() in (".jpg", ".jpeg") else []
+    ok, buf = cv2.imencode(ext, img, params)
+    if not ok:
+        raise FocusCamError(f"could not encode a {ext} image")
+    return buf.tobytes()
+
+
+def write_image_atomic(target: Path, img: np.ndarray, jpeg_quality: int = 95) -> None:
+    write_bytes_atomic(target, encode_image(img, target.suffix, jpeg_quality))
