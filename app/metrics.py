@@ -35,7 +35,9 @@ def boundary_f1(pred: np.ndarray, truth: np.ndarray, tol: int = 3, threshold: fl
     return 0.0 if precision + recall == 0 else float(2 * precision * recall / (precision + recall))
 
 
-def flicker(prev: np.ndarray, cur: np.ndarray, truth_prev: np.ndarray, truth_cur: np.ndarray) -> float:
+def flicker(
+    prev: np.ndarray, cur: np.ndarray, truth_prev: np.ndarray, truth_cur: np.ndarray
+) -> float:
     """Mean |m_t - m_t-1| over pixels whose truth did not change."""
     stable = truth_prev == truth_cur
     if not stable.any():

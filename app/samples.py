@@ -13,7 +13,13 @@ from app.errors import FocusCamError
 # Real photographs without a person, from scikit-image's bundled data.
 BACKGROUNDS = ("motorcycle_left.png", "coffee.png", "rocket.jpg", "brick.png", "gravel.png")
 # Scenes with no person at all, including an animal face: the model must not light these up.
-NO_PERSON_SCENES = ("chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "hubble_deep_field.jpg")
+NO_PERSON_SCENES = (
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "hubble_deep_field.jpg",
+)
 
 
 def _read(path: Path) -> np.ndarray:

@@ -20,7 +20,9 @@ def masked_background_blur(
     halo; where no background is near, the plain blur fills in (it only shows under the person).
     """
     img = small.astype(np.float32)
-    wgt = 1.0 - alpha_small
+    # A work pixel on the outline is part person: grow the matte by one pixel so that no person
+    # colour gets into the average at all.
+    wgt = 1.0 - cv2.dilate(alpha_small, np.ones((3, 3), np.uint8))
     k = (ksize, ksize)
     num = cv2.GaussianBlur(img * wgt[..., None], k, sigma, borderType=cv2.BORDER_REFLECT)
     den = cv2.GaussianBlur(wgt, k, sigma, borderType=cv2.BORDER_REFLECT)
@@ -39,7 +41,9 @@ class _Buffers:
         self.inv = np.empty((h, w), np.float32)
 
 
-def person_box(alpha_u8: np.ndarray, size: tuple[int, int], margin: int = 2) -> tuple[int, ...] | None:
+def person_box(
+    alpha_u8: np.ndarray, size: tuple[int, int], margin: int = 2
+) -> tuple[int, ...] | None:
     """The output-pixel box (x0, y0, x1, y1) outside which the matte is exactly 0, or None.
 
     Its corners sit on whole matte pixels, so that upsampling just the box gives the same values
@@ -86,7 +90,9 @@ class CpuCompositor:
         assert self._bg is not None
         return self._bg
 
-    def background_small(self, matte: Matte, spec: EffectSpec, frame: np.ndarray) -> np.ndarray | None:
+    def background_small(
+        self, matte: Matte, spec: EffectSpec, frame: np.ndarray
+    ) -> np.ndarray | None:
         """The blurred background at the plan's reduced size (None when there is no blur)."""
         h, w = frame.shape[:2]
         plan = blur_plan((w, h), spec.strength)

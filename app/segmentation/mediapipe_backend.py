@@ -1,4 +1,4 @@
-"""MediaPipe Tasks ImageSegmenter, wrapped to take a small BGR image and return person probability."""
+"""MediaPipe Tasks ImageSegmenter: a small BGR image in, person probability out."""
 
 from __future__ import annotations
 
@@ -96,7 +96,9 @@ class MediaPipeFaceDetector:
         try:
             self._det = vision.FaceDetector.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"{Path(model_path).name} is not a usable face detector: {exc}") from None
+            raise ModelError(
+                f"{Path(model_path).name} is not a usable face detector: {exc}"
+            ) from None
 
     def centres(self, image_bgr: np.ndarray) -> list[tuple[float, float]]:
         import mediapipe as mp

@@ -78,7 +78,7 @@ def blobs(prob: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def spurious(areas: np.ndarray, mean_conf: np.ndarray, total: int, p: RefineParams) -> np.ndarray:
-    """Flags (indexed by label; background never) for blobs too small or unsure to be the subject."""
+    """Flags (by label; never the background) for blobs too small or unsure to be the subject."""
     drop = np.zeros(areas.size, bool)
     if areas.size > 1:
         fg = areas[1:]
@@ -140,7 +140,9 @@ class MatteRefiner:
 
     def __init__(self, params: RefineParams | None = None, find_faces: FaceFinder | None = None):
         self.params = params or RefineParams()
-        self.gate = PersonGate(find_faces, self.params) if (find_faces and self.params.face_gate) else None
+        self.gate = (
+            PersonGate(find_faces, self.params) if (find_faces and self.params.face_gate) else None
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -175,7 +177,9 @@ class MatteRefiner:
         k = k_still + (1.0 - k_still) * np.maximum(motion, jump)
         alpha = prev_a + k * (prob - prev_a)
         k_motion = k_still + (1.0 - k_still) * motion
-        k_luma = cv2.resize(k_motion, (luma.shape[1], luma.shape[0]), interpolation=cv2.INTER_LINEAR)
+        k_luma = cv2.resize(
+            k_motion, (luma.shape[1], luma.shape[0]), interpolation=cv2.INTER_LINEAR
+        )
         luma_out = prev_l + k_luma * (luma - prev_l)
         small_out = self._prev_small + k_motion * (small - self._prev_small)
         self._prev_alpha, self._prev_luma, self._prev_small = alpha, luma_out, small_out

@@ -1,0 +1,156 @@
+"""`focuscam bench`: per-stage latency of our pipeline against a peer-style baseline.
+
+Frames are realistic: a real portrait moving over a real background with sensor noise. The
+baseline is the pattern popular open-source background-blur tools use: the full frame handed to
+the model, its binary category mask upscaled and 7x7-blurred, a full-resolution 55x55 Gaussian
+background and a float blend.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.compositing.cpu import CpuCompositor
+from app.compositing.spec import EffectSpec
+from app.errors import UsageError
+from app.segmentation import models
+from app.segmentation.engine import SegmentationEngine, choose_model
+from app.synthetic import Scene
+
+DEFAULT_SIZES = "640x480,1280x720,1920x1080"
+STAGES = ("segment", "refine", "composite")
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    sizes = []
+    for part in text.split(","):
+        try:
+            w, h = (int(v) for v in part.strip().lower().split("x"))
+        except ValueError:
+            raise UsageError(f"bad size {part.strip()!r}; expected WxH, e.g. 1280x720") from None
+        if not (16 <= w <= 8192 and 16 <= h <= 8192):
+            raise UsageError(f"size {w}x{h} is out of range (16..8192 per side)")
+        sizes.append((w, h))
+    return sizes
+
+
+def _summary(rows: list[dict[str, float]]) -> dict:
+    totals = np.array([sum(r.values()) for r in rows])
+    p50 = float(np.percentile(totals, 50))
+    return {
+        "total_ms_p50": round(p50, 3),
+        "total_ms_p95": round(float(np.percentile(totals, 95)), 3),
+        "fps": round(1000.0 / p50, 1) if p50 > 0 else 0.0,
+        "stages_ms_p50": {s: round(float(np.median([r[s] for r in rows])), 3) for s in STAGES},
+    }
+
+
+class PeerBaseline:
+    """The common open-source pattern, kept honest: same model, same frames."""
+
+    def __init__(self, model_name: str) -> None:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.ImageSegmenterOptions(
+            base_options=BaseOptions(model_asset_path=str(models.locate(model_name))),
+            running_mode=vision.RunningMode.VIDEO,
+            output_confidence_masks=False,
+            output_category_mask=True,
+        )
+        self._seg = vision.ImageSegmenter.create_from_options(options)
+        self._ts = 0
+
+    def run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        import mediapipe as mp
+
+        t0 = time.perf_counter()
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        self._ts += 33
+        res = self._seg.segment_for_video(
+            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), self._ts
+        )
+        category = res.category_mask.numpy_view()
+        if category.ndim == 3:
+            category = category[..., 0]
+        t1 = time.perf_counter()
+        # The selfie models' category mask is 0 for the person.
+        mask = (category == 0).astype(np.float32)
+        mask = cv2.resize(mask, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
+        mask = cv2.blur(mask, (7, 7))
+        t2 = time.perf_counter()
+        bg = cv2.GaussianBlur(frame, (55, 55), 0)
+        m3 = mask[..., None]
+        out = (frame.astype(np.float32) * m3 + bg.astype(np.float32) * (1.0 - m3)).astype(np.uint8)
+        t3 = time.perf_counter()
+        return out, {
+            "segment": (t1 - t0) * 1e3,
+            "refine": (t2 - t1) * 1e3,
+            "composite": (t3 - t2) * 1e3,
+        }
+
+    def close(self) -> None:
+        self._seg.close()
+
+
+def bench_size(size: tuple[int, int], n_frames: int, warmup: int = 5) -> dict:
+    scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
+    frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
+    spec = EffectSpec("blur", 0.6)
+    ours: list[dict[str, float]] = []
+    comp = CpuCompositor()
+    out = np.empty_like(frames[0])
+    with SegmentationEngine(video=True) as engine:
+        for i in range(warmup + n_frames):
+            frame = frames[i % len(frames)]
+            matte, t = engine.process(frame, int(i * 1e9 / 30))
+            t0 = time.perf_counter()
+            comp.render(frame, matte, spec, out=out)
+            t["composite"] = (time.perf_counter() - t0) * 1e3
+            if i >= warmup:
+                ours.append(t)
+    base_rows: list[dict[str, float]] = []
+    baseline = PeerBaseline(choose_model(size))
+    try:
+        for i in range(warmup + n_frames):
+            _, t = baseline.run(frames[i % len(frames)])
+            if i >= warmup:
+                base_rows.append(t)
+    finally:
+        baseline.close()
+    a, b = _summary(ours), _summary(base_rows)
+    return {"ours": a, "baseline": b, "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2)}
+
+
+def peak_rss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return round(rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1)
+
+
+def run_bench(sizes: list[tuple[int, int]], n_frames: int) -> dict:
+    if n_frames < 1:
+        raise UsageError("--frames must be at least 1")
+    result = {"sizes": {f"{w}x{h}": bench_size((w, h), n_frames) for w, h in sizes}}
+    result["rss_mb"] = peak_rss_mb()
+    return result
+
+
+def write_json(result: dict, path: Path | None) -> str:
+    text = json.dumps(result, indent=2)
+    if path is not None:
+        from app.imaging import write_bytes_atomic
+
+        write_bytes_atomic(path, (text + "\n").encode())
+    return text
+
+
+def describe_machine() -> str:
+    return f"{platform.machine()}, {cv2.getNumberOfCPUs()} CPUs, Python {platform.python_version()}"

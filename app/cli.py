@@ -1,0 +1,146 @@
+"""The `focuscam` command line: process | bench | models."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from app import __version__
+from app.errors import FocusCamError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line and exit code 2, like every other error we report."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _strength(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--strength must be a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise UsageError(f"--strength must be between 0 and 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="focuscam", description="Portrait-mode camera: person sharp, background soft.")
+    p.add_argument("--version", action="version", version=f"focuscam {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    pr = sub.add_parser("process", help="apply the effect to an image or a video file")
+    pr.add_argument("input")
+    pr.add_argument("-o", "--output", required=True)
+    pr.add_argument("--effect", choices=("blur", "replace", "none", "matte"), default="blur")
+    pr.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
+    pr.add_argument("--background", help="image for --effect replace")
+    pr.add_argument("--model", help="any MediaPipe Tasks image-segmenter .tflite")
+    pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
+    pr.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    be = sub.add_parser("bench", help="measure per-stage latency against a peer-style baseline")
+    be.add_argument(
+        "--sizes", default=None, help="comma-separated WxH (default 640x480,1280x720,1920x1080)"
+    )
+    be.add_argument("--frames", type=int, default=100)
+    be.add_argument("--json", help="also write the JSON here")
+
+    mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
+    mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    mo.add_argument("--wheel", help="take the models from this mediapipe wheel instead of PyPI")
+    return p
+
+
+def _cmd_process(args: argparse.Namespace) -> int:
+    from app.compositing.spec import EffectSpec
+    from app.imaging import read_image
+    from app.process import process_file
+
+    background = None
+    if args.effect == "replace":
+        if not args.background:
+            raise UsageError("--effect replace needs --background IMG")
+        background = read_image(args.background)
+    spec = EffectSpec(args.effect, args.strength, background)
+    model = Path(args.model) if args.model else None
+    if model is not None and not model.is_file():
+        raise UsageError(f"--model {model}: no such file")
+    result = process_file(
+        args.input, args.output, spec, model, args.mask_out, args.overwrite,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    print(f"wrote {result.output} ({result.frames} frame{'s' if result.frames != 1 else ''})")
+    if result.masks:
+        where = result.masks[0].parent if len(result.masks) > 1 else result.masks[0]
+        print(
+            f"wrote {len(result.masks)} mask file{'s' if len(result.masks) != 1 else ''} to {where}"
+        )
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from app.bench import DEFAULT_SIZES, describe_machine, parse_sizes, run_bench, write_json
+
+    sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
+    print(
+        f"benchmarking {len(sizes)} size(s), {args.frames} frames each on {describe_machine()}",
+        file=sys.stderr,
+    )
+    result = run_bench(sizes, args.frames)
+    print(write_json(result, Path(args.json) if args.json else None))
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from app.segmentation import models
+
+    if args.action == "fetch":
+        wheel = Path(args.wheel) if args.wheel else None
+        paths = models.fetch(wheel=wheel)
+        print(f"models ready in {paths[0].parent}")
+    for st in models.status():
+        w, h = st.spec.input_size
+        print(f"{st.spec.name:10s} {w}x{h:<4d} {st.state:9s} {st.path}")
+    if not models.all_present():
+        print(f"some models are not ready; run `{models.FETCH_COMMAND}`", file=sys.stderr)
+        return 1
+    return 0
+
+
+COMMANDS = {"process": _cmd_process, "bench": _cmd_bench, "models": _cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        if not args.verbose:
+            # MediaPipe's native logging (glog, TFLite) is noise for a user.
+            os.environ.setdefault("GLOG_minloglevel", "2")
+        return COMMANDS[args.command](args)
+    except FocusCamError as exc:
+        print(f"focuscam: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("focuscam: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        # Full disk, permission denied, ...: the user's environment, not a bug.
+        print(
+            f"focuscam: error: {exc.strerror or exc}"
+            + (f": {exc.filename}" if exc.filename else ""),
+            file=sys.stderr,
+        )
+        return 1

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+@pytest.fixture(scope="session")
+def portrait() -> np.ndarray:
+    from app import samples
+
+    return samples.portrait()
+
+
+@pytest.fixture(scope="session")
+def scene_frames():
+    """Ten 640x360 frames of the real portrait moving over a real background."""
+    from app.synthetic import Scene
+
+    scene = Scene((640, 360), "coffee.png", "moving", noise=3.0)
+    return [scene.frame(i).image for i in range(10)]
+
+
+def write_video(path, frames, fps=24.0, fourcc="mp4v"):
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+    assert writer.isOpened(), f"cv2 cannot write {path}"
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
