@@ -82,6 +82,10 @@ class _MaskSink:
                 raise UsageError("--mask-out for an image must be a .png file or a folder")
             _check_writable(self.file.parent.resolve(), "masks")
 
+    @property
+    def active(self) -> bool:
+        return self.folder is not None or self.file is not None
+
     def add(self, index: int, alpha: np.ndarray) -> None:
         a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if self.folder is not None:
@@ -162,7 +166,8 @@ def _process_image(src, dst, spec, model_path, mask_out) -> ProcessResult:
         with SegmentationEngine(model_path, video=False) as engine:
             matte, _ = engine.process(image)
         out = CpuCompositor().render(image, matte, spec)
-        sink.add(0, matte.full((w, h)))
+        if sink.active:
+            sink.add(0, matte.full((w, h)))
         write_bytes_atomic(dst, encode_image(out, dst.suffix))
         masks = sink.commit()
     except BaseException:
@@ -200,7 +205,8 @@ def _process_video(src, dst, spec, model_path, mask_out, progress) -> ProcessRes
                 t_ns = int(i * 1e9 / fps)
                 matte, _ = engine.process(frame, t_ns)
                 writer.write(comp.render(frame, matte, spec, out=out))
-                sink.add(i, matte.full((w, h)))
+                if sink.active:
+                    sink.add(i, matte.full((w, h)))
                 bar.update(1)
                 i += 1
                 ok, frame = cap.read()

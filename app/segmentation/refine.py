@@ -90,12 +90,6 @@ def spurious(areas: np.ndarray, mean_conf: np.ndarray, total: int, p: RefinePara
     return drop
 
 
-def remove_spurious(prob: np.ndarray, p: RefineParams) -> np.ndarray:
-    """Zero the person blobs that are too small or too unsure to be the subject."""
-    n, labels, areas, mean_conf = blobs(prob)
-    return _zero_blobs(prob, labels, spurious(areas, mean_conf, prob.size, p))
-
-
 class PersonGate:
     """Keeps only the blobs where a face has been seen, and follows them from frame to frame."""
 
