@@ -99,3 +99,27 @@ def test_blur_cost_has_a_ceiling_that_does_not_depend_on_strength():
 def test_bad_effect_values_are_usage_errors(kwargs):
     with pytest.raises(UsageError):
         EffectSpec(**kwargs)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1000, 563), (333, 187)])
+def test_blending_only_where_needed_matches_a_full_frame_blend(scene_frames, size):
+    """The compositor copies where the matte is 1 and skips where it is 0; the picture must be
+    the same as blending every pixel, at any output size."""
+    frame = cv2.resize(scene_frames[0], size, interpolation=cv2.INTER_AREA)
+    mh, mw = 72, 128
+    yy, xx = np.mgrid[0:mh, 0:mw].astype(np.float32)
+    # A solid body with a soft rim, a second soft blob, and exact zeros elsewhere.
+    body = np.clip((22 - np.hypot(xx - 50, (yy - 60) * 0.6)) / 4, 0, 1)
+    blob = np.clip((6 - np.hypot(xx - 105, yy - 15)) / 6, 0, 1)
+    alpha = np.maximum(body, blob).astype(np.float32)
+    assert (alpha == 0).any() and (alpha == 1).any() and ((alpha > 0) & (alpha < 1)).any()
+    guide = downscale(frame, (mw * 2, mh * 2))
+    matte = Matte(alpha=alpha, guide=guide)
+    spec = EffectSpec("blur", 0.7)
+    comp = CpuCompositor()
+    out = comp.render(frame, matte, spec)
+    w, h = size
+    bg = cv2.resize(comp.background_small(matte, spec, frame), (w, h))
+    a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+    ref = np.clip(frame * a + bg * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+    assert np.abs(out.astype(int) - ref).max() <= 1

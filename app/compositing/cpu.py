@@ -41,34 +41,57 @@ class _Buffers:
         self.inv = np.empty((h, w), np.float32)
 
 
-def person_box(
-    alpha_u8: np.ndarray, size: tuple[int, int], margin: int = 2
-) -> tuple[int, ...] | None:
-    """The output-pixel box (x0, y0, x1, y1) outside which the matte is exactly 0, or None.
+# The blend is planned on cells of this many matte rows and columns: small enough to follow the
+# outline of a head and shoulders, large enough that there are only a few dozen rectangles.
+CELL_ROWS, CELL_COLS = 24, 8
+_SKIP, _BLEND, _COPY = 0, 1, 2
 
-    Its corners sit on whole matte pixels, so that upsampling just the box gives the same values
-    as upsampling the whole matte (bilinear reads at most one matte pixel beyond, inside margin).
+
+# One morphology pass does both the one-pixel rim and the pooling over a cell: the kernel spans
+# the cell plus the rim, anchored so that output (y, x) covers cell rows y..y+CELL_ROWS.
+_K_CELL = np.ones((CELL_ROWS + 2, CELL_COLS + 2), np.uint8)
+
+
+def blend_plan(alpha: np.ndarray, size: tuple[int, int]) -> list[tuple[int, int, int, int, int]]:
+    """Where the full-resolution blend has work to do: (op, x0, y0, x1, y1) rectangles.
+
+    ``alpha`` is the low-resolution matte, ``size`` the output size. Output pixels whose bilinear
+    matte samples are all 0 keep the background (no rectangle), those whose samples are all 1
+    are a plain copy of the frame (``_COPY``), the rest are blended (``_BLEND``). Decided per cell
+    of matte pixels, each judged with a one-pixel rim: every matte pixel that a bilinear read
+    inside the cell can touch.
     """
-    x, y, bw, bh = cv2.boundingRect(alpha_u8)
-    if bw == 0 or bh == 0:
-        return None
-    mh, mw = alpha_u8.shape
+    mh, mw = alpha.shape
     w, h = size
-    gx0, gy0 = max(0, x - margin), max(0, y - margin)
-    gx1, gy1 = min(mw, x + bw + margin), min(mh, y + bh + margin)
-    # Output pixels whose centres map inside [gx0, gx1) of the matte.
-    sx, sy = w / mw, h / mh
-    return (
-        int(np.ceil(gx0 * sx)), int(np.ceil(gy0 * sy)),
-        int(np.ceil(gx1 * sx)) if gx1 < mw else w, int(np.ceil(gy1 * sy)) if gy1 < mh else h,
-    )  # fmt: skip
+    some = cv2.dilate((alpha > 0).view(np.uint8), _K_CELL, anchor=(1, 1))
+    some = some[::CELL_ROWS, ::CELL_COLS]
+    full = cv2.erode(
+        (alpha >= 1.0).view(np.uint8), _K_CELL, anchor=(1, 1), borderType=cv2.BORDER_REPLICATE
+    )[::CELL_ROWS, ::CELL_COLS]
+    cls = np.where(full > 0, _COPY, np.where(some > 0, _BLEND, _SKIP)).astype(np.int8)
+    nb, nc = cls.shape
+    # Runs of equal class along each band: where each starts and (the next start) ends.
+    change = np.ones((nb, nc), bool)
+    change[:, 1:] = cls[:, 1:] != cls[:, :-1]
+    starts = np.flatnonzero(change)
+    ends = np.append(starts[1:], nb * nc)
+    band, c0 = np.divmod(starts, nc)
+    c1 = np.where(ends // nc == band, ends % nc, nc)
+    op = cls.ravel()[starts]
+    # Output pixel x belongs to matte pixel c when c <= (x + 0.5) * mw / w < c + 1.
+    xs = np.ceil(np.minimum(np.arange(nc + 1) * CELL_COLS, mw) * (w / mw) - 0.5).astype(int)
+    ys = np.ceil(np.minimum(np.arange(nb + 1) * CELL_ROWS, mh) * (h / mh) - 0.5).astype(int)
+    xs, ys = np.clip(xs, 0, w), np.clip(ys, 0, h)
+    rects = np.stack([op, xs[c0], ys[band], xs[c1], ys[band + 1]], axis=1)
+    keep = (op != _SKIP) & (rects[:, 3] > rects[:, 1]) & (rects[:, 4] > rects[:, 2])
+    return [tuple(r) for r in rects[keep].tolist()]
 
 
 class CpuCompositor:
     """Renders an effect for a frame and its matte at any output size.
 
     The full-resolution work is one bilinear upsample of the small blurred background and one of
-    the matte, and a blend ``F * a + B * (1 - a)`` inside the person's box only.
+    the matte, and a blend ``F * a + B * (1 - a)`` only where the matte is neither 0 nor 1.
     """
 
     name = "cpu"
@@ -126,8 +149,8 @@ class CpuCompositor:
         if spec.effect == "none":
             return frame.copy()
         buf = self._buffers(w, h)
-        a8_small = np.clip(matte.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if spec.effect == "matte":
+            a8_small = np.clip(matte.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
             a8 = cv2.resize(a8_small, (w, h), interpolation=cv2.INTER_LINEAR)
             return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR)
         if out is None or out.shape != (h, w, 3):
@@ -141,15 +164,18 @@ class CpuCompositor:
                 np.copyto(out, frame)
                 return out
             cv2.resize(small, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
-        # Outside the person's box the matte is 0 and the background is the answer; blend only
-        # inside it.
-        box = person_box(a8_small, (w, h))
-        if box is None:
+        # Where the matte is 0 the background is already the answer; where it is 1 the frame is;
+        # only the band in between is blended.
+        rects = blend_plan(matte.alpha, (w, h))
+        if not rects:
             return out
-        x0, y0, x1, y1 = box
         alpha = cv2.resize(matte.alpha, (w, h), dst=buf.alpha, interpolation=cv2.INTER_LINEAR)
-        a, inv = alpha[y0:y1, x0:x1], buf.inv[y0:y1, x0:x1]
-        cv2.subtract(1.0, a, dst=inv)
-        roi = out[y0:y1, x0:x1]
-        cv2.blendLinear(frame[y0:y1, x0:x1], roi, a, inv, dst=roi)
+        for op, x0, y0, x1, y1 in rects:
+            roi = out[y0:y1, x0:x1]
+            if op == _COPY:
+                np.copyto(roi, frame[y0:y1, x0:x1])
+                continue
+            a, inv = alpha[y0:y1, x0:x1], buf.inv[y0:y1, x0:x1]
+            cv2.subtract(1.0, a, dst=inv)
+            cv2.blendLinear(frame[y0:y1, x0:x1], roi, a, inv, dst=roi)
         return out

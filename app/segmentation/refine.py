@@ -46,6 +46,7 @@ class RefineParams:
     guided: bool = True
     guided_radius: int = 2  # box radius at the model's resolution
     guided_eps: float = 1e-3
+    snap: float = 0.02  # alpha below this becomes 0, above 1 - snap becomes 1 (linear between)
 
 
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -54,16 +55,22 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 _K3 = np.ones((3, 3), np.uint8)
+_K7 = np.ones((7, 7), np.uint8)
 # How far (model pixels) the matte may reach beyond a kept blob's 0.5 outline.
 _K_SUPPORT = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+
+
+def _paint(flags: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A uint8 0/1 image of the labelled blobs whose flag is set."""
+    return np.take(flags.astype(np.uint8), labels)
 
 
 def _zero_blobs(prob: np.ndarray, labels: np.ndarray, drop: np.ndarray) -> np.ndarray:
     """Zero the labelled blobs flagged in ``drop`` (indexed by label), rim included."""
     if not drop.any():
         return prob
-    drop_mask = cv2.dilate(drop.astype(np.uint8)[labels], _K3)
-    keep_mask = cv2.dilate((~drop & (np.arange(drop.size) > 0)).astype(np.uint8)[labels], _K3)
+    drop_mask = cv2.dilate(_paint(drop, labels), _K3)
+    keep_mask = cv2.dilate(_paint(~drop & (np.arange(drop.size) > 0), labels), _K3)
     out = prob.copy()
     out[(drop_mask > 0) & (keep_mask == 0)] = 0.0
     return out
@@ -112,7 +119,7 @@ class PersonGate:
         self._since_search += 1
         ok = np.zeros(n, bool)
         if self._confirmed is not None and self._confirmed.shape == labels.shape:
-            overlap = np.bincount(labels.ravel(), weights=self._confirmed.ravel(), minlength=n)
+            overlap = np.bincount(labels[self._confirmed], minlength=n)
             ok = overlap >= p.track_overlap * areas
         ok &= candidates
         if (candidates & ~ok).any() and self._since_search >= p.face_interval:
@@ -124,8 +131,7 @@ class PersonGate:
                 if candidates[labels[y, x]]:
                     ok[labels[y, x]] = True
         # Dilated so that next frame's blob, a few pixels further on, still overlaps.
-        keep = ok[labels].astype(np.uint8)
-        self._confirmed = cv2.dilate(keep, np.ones((7, 7), np.uint8)).astype(np.float64)
+        self._confirmed = cv2.dilate(_paint(ok, labels), _K7).view(bool)
         return ok
 
 
@@ -154,16 +160,13 @@ class MatteRefiner:
         prev_a, prev_l = self._prev_alpha, self._prev_luma
         # Motion is judged at the model's resolution: averaging down removes most sensor noise,
         # so noise does not read as motion, and it is four times cheaper.
-        if (
-            prev_a is None
-            or prev_l is None
-            or prev_a.shape != prob.shape
-            or prev_l.shape != luma.shape
-            or float(cv2.absdiff(small, self._prev_small).mean()) > p.scene_cut
-        ):
+        change = None
+        if prev_a is not None and prev_l is not None and prev_a.shape == prob.shape:
+            if prev_l.shape == luma.shape:
+                change = cv2.absdiff(small, self._prev_small)
+        if change is None or cv2.mean(change)[0] > p.scene_cut:
             self._prev_alpha, self._prev_luma, self._prev_small = prob, luma, small
             return prob, luma, small
-        change = cv2.absdiff(small, self._prev_small)
         # Spread the change a little: an edge that moved affects the mask beside it.
         motion = _smoothstep(cv2.dilate(change, _K3), p.motion_lo, p.motion_hi)
         jump = _smoothstep(cv2.absdiff(prob, prev_a), p.jump_lo, p.jump_hi)
@@ -194,7 +197,7 @@ class MatteRefiner:
             # Low-confidence haze far from every kept blob is not the person either.
             kept = ~drop
             kept[0] = False
-            support = cv2.dilate(kept.astype(np.uint8)[labels], _K_SUPPORT)
+            support = cv2.dilate(_paint(kept, labels), _K_SUPPORT)
             prob = np.where(support > 0, prob, np.float32(0.0))
         gh, gw = guide_bgr.shape[:2]
         luma = cv2.cvtColor(guide_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) * (1.0 / 255.0)
@@ -206,6 +209,12 @@ class MatteRefiner:
             alpha = guided_filter(small, prob, luma, p.guided_radius, p.guided_eps)
         else:
             alpha = cv2.resize(prob, (gw, gh), interpolation=cv2.INTER_LINEAR)
+        if p.snap > 0:
+            # Exact 0 and 1 over the clear background and the body (a difference of at most
+            # 5/255 that nobody can see) let the compositor copy instead of blend there.
+            cv2.subtract(alpha, p.snap, dst=alpha)
+            cv2.multiply(alpha, 1.0 / (1.0 - 2.0 * p.snap), dst=alpha)
+            np.clip(alpha, 0.0, 1.0, out=alpha)
         return Matte(alpha=alpha, guide=guide_bgr, model=model)
 
 
