@@ -1,4 +1,4 @@
-"""The `focuscam` command line: process | bench | models."""
+"""The `focuscam` command line: live | still | cameras | process | bench | models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app import __version__
 from app.errors import FocusCamError, UsageError
+from app.sources.registry import SOURCE_HELP
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,11 +30,53 @@ def _strength(text: str) -> float:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"bad size {text!r}; expected WxH, e.g. 1280x720") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise UsageError(f"size {w}x{h} is out of range (16..8192 per side)")
+    return w, h
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"-t takes seconds, got {text!r}") from None
+    if value < 0:
+        raise UsageError("-t must not be negative")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="focuscam", description="Portrait-mode camera: person sharp, background soft.")
     p.add_argument("--version", action="version", version=f"focuscam {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    li = sub.add_parser("live", help="the viewfinder: live preview, shutter, call preview")
+    li.add_argument("--source", help=f"what to show: {SOURCE_HELP} (default: a camera, else demo)")
+    li.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
+    li.add_argument("--window", type=_size, default=(960, 540), help="viewfinder size, WxH")
+    li.add_argument("-t", "--time", type=_seconds, default=0.0, metavar="SECONDS",
+                    help="close after SECONDS (0: when the window is closed)")  # fmt: skip
+    li.add_argument("--stats-json", help="write frame, latency and CPU numbers here on exit")
+
+    st = sub.add_parser("still", help="take one portrait photo without a window")
+    st.add_argument("-o", "--output", help="the photo (default: Pictures/FocusCam/FocusCam_*.jpg)")
+    st.add_argument("-t", "--time", type=_seconds, default=1.0, metavar="SECONDS",
+                    help="let the camera settle this long first (default 1)")  # fmt: skip
+    st.add_argument("--source", help=f"{SOURCE_HELP} (default: the first camera)")
+    st.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
+    st.add_argument("--effect", choices=("blur", "replace", "none"), default="blur")
+    st.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
+    st.add_argument("--background", help="image for --effect replace")
+    st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
+    st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+    sub.add_parser("cameras", help="list the cameras (name, facing, what --source to give)")
 
     pr = sub.add_parser("process", help="apply the effect to an image or a video file")
     pr.add_argument("input")
@@ -115,7 +158,46 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"process": _cmd_process, "bench": _cmd_bench, "models": _cmd_models}
+def _cmd_live(args: argparse.Namespace) -> int:
+    from app.ui.live import run_live
+
+    return run_live(
+        args.source, args.size, args.window, args.time,
+        Path(args.stats_json) if args.stats_json else None,
+    )  # fmt: skip
+
+
+def _cmd_cameras(args: argparse.Namespace) -> int:
+    from app.ui.live import print_cameras
+
+    return print_cameras()
+
+
+def _cmd_still(args: argparse.Namespace) -> int:
+    from app.compositing.spec import EffectSpec
+    from app.imaging import read_image
+    from app.shoot import take_still
+
+    background = None
+    if args.effect == "replace":
+        if not args.background:
+            raise UsageError("--effect replace needs --background IMG")
+        background = read_image(args.background)
+    spec = EffectSpec(args.effect, args.strength, background)
+    output = Path(args.output) if args.output else None
+    path = take_still(args.source, output, args.time, spec, args.size, args.mirror, args.overwrite)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {
+    "live": _cmd_live,
+    "still": _cmd_still,
+    "cameras": _cmd_cameras,
+    "process": _cmd_process,
+    "bench": _cmd_bench,
+    "models": _cmd_models,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,3 +88,16 @@ def encode_image(img: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
 
 def write_image_atomic(target: Path, img: np.ndarray, jpeg_quality: int = 95) -> None:
     write_bytes_atomic(target, encode_image(img, target.suffix, jpeg_quality))
+
+
+def studio_backdrop(size: tuple[int, int]) -> np.ndarray:
+    """The default replacement background: a soft, warm studio backdrop with a gentle vignette."""
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    t = y / max(1, h - 1)
+    r = np.hypot((x - w / 2) / w, (y - h * 0.4) / h)
+    light = np.clip(1.0 - 0.9 * r, 0.35, 1.0)[..., None]
+    top = np.array([150, 140, 128], np.float32)  # BGR
+    bottom = np.array([95, 90, 84], np.float32)
+    img = (top * (1 - t)[..., None] + bottom * t[..., None]) * light
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,108 @@
+"""`focuscam still`: open a source, let it settle, take one full-quality photo, exit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+
+from app.compositing.spec import EffectSpec
+from app.errors import FocusCamError, UsageError
+from app.frames import Frame
+from app.imaging import write_bytes_atomic
+from app.sources.capture import FAILED, CaptureThread
+from app.sources.registry import open_source, probe_cameras
+from app.sources.slot import LatestSlot
+from app.still import (
+    StillRenderer,
+    default_folder,
+    encode_jpeg,
+    exif_bytes,
+    photo_stem,
+    save_new,
+    write_new,
+)
+
+logger = logging.getLogger(__name__)
+
+FIRST_FRAME_TIMEOUT_S = 10.0
+
+
+def _check_output(output: Path, overwrite: bool) -> None:
+    if output.suffix.lower() not in (".jpg", ".jpeg"):
+        raise UsageError(f"{output}: a photo is saved as JPEG; use a .jpg name")
+    if output.is_dir():
+        raise UsageError(f"{output} is a folder; give a file name ending in .jpg")
+    if output.exists() and not overwrite:
+        raise UsageError(f"{output} exists; pass --overwrite to replace it")
+    if not output.parent.exists():
+        raise FocusCamError(f"{output.parent}: no such folder")
+
+
+def grab_frame(
+    source_spec: str | None, seconds: float, size: tuple[int, int] | None
+) -> tuple[Frame, str]:
+    """The newest frame after ``seconds`` of settling, and the source's name."""
+    cameras = probe_cameras()
+    if source_spec is None:
+        if not cameras:
+            raise FocusCamError("no camera found; give --source (a file, a URL, or demo)")
+        source_spec = cameras[0].spec
+    source = open_source(source_spec, size, cameras)
+    slot: LatestSlot[Frame] = LatestSlot()
+    capture = CaptureThread(source, slot, "still").start()
+    try:
+        start = time.monotonic()
+        deadline = start + seconds + FIRST_FRAME_TIMEOUT_S
+        while slot.peek() is None:
+            if capture.state.state == FAILED or time.monotonic() > deadline:
+                reason = capture.state.message or "no frame arrived"
+                raise FocusCamError(f"no picture from {source.info.name}: {reason}")
+            time.sleep(0.01)
+        # Cameras need a moment for exposure and white balance before the shot.
+        time.sleep(max(0.0, start + seconds - time.monotonic()))
+        frame = slot.peek()
+        assert frame is not None
+        return frame, source.info.name
+    finally:
+        capture.stop()
+        capture.join(2.0)
+
+
+def take_still(
+    source_spec: str | None,
+    output: Path | None,
+    seconds: float,
+    spec: EffectSpec,
+    size: tuple[int, int] | None = None,
+    mirror: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    if output is not None:
+        _check_output(output, overwrite)
+    frame, camera = grab_frame(source_spec, seconds, size)
+    when = datetime.now()
+    renderer = StillRenderer()
+    try:
+        image, _ = renderer.render(frame, spec)
+    finally:
+        renderer.close()
+    if mirror:
+        image = cv2.flip(image, 1)
+    h, w = image.shape[:2]
+    data = encode_jpeg(image, exif_bytes(when, camera, (w, h)))
+    if output is None:
+        folder = default_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        return save_new(folder, photo_stem(when), ".jpg", data)
+    if overwrite:
+        write_bytes_atomic(output, data)
+    else:
+        try:
+            write_new(output, data)
+        except FileExistsError:
+            raise UsageError(f"{output} exists; pass --overwrite to replace it") from None
+    return output

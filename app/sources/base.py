@@ -1,0 +1,62 @@
+"""The one interface every frame source implements, and how a ``--source`` text names one."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.errors import FocusCamError
+
+FRONT, BACK = "front", "back"
+
+
+class SourceError(FocusCamError):
+    """A source cannot be opened or has stopped delivering frames (unplugged, busy, bad file)."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the UI shows about a source and how to open it again."""
+
+    name: str  # for people: "Integrated Camera", "demo scene", "clip.mp4"
+    spec: str  # for ``--source`` and settings: "camera:0", "/dev/video2", "demo", a path or URL
+    facing: str = FRONT  # front cameras preview mirrored
+
+
+class FrameSource(ABC):
+    """Opens, reads, closes. ``read`` blocks until the next frame is due and returns BGR uint8.
+
+    ``read`` raises SourceError when the source fails (a camera unplugged mid-stream); the
+    capture thread then closes it and tries ``open`` again with back-off. Sources are used from
+    one thread at a time.
+    """
+
+    info: SourceInfo
+
+    @abstractmethod
+    def open(self) -> None: ...
+
+    @abstractmethod
+    def read(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    def fps(self) -> float:
+        """The rate the source delivers at (0 when it does not say)."""
+        return 0.0
+
+    @property
+    def live(self) -> bool:
+        """True for a real camera (worth retrying when it fails), False for files and the demo."""
+        return False
+
+    def __enter__(self) -> FrameSource:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""Sources that are not cameras: a video or image file, and the built-in demo scene."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.imaging import IMAGE_EXTS, read_image
+from app.sources.base import BACK, FRONT, FrameSource, SourceError, SourceInfo
+
+logger = logging.getLogger(__name__)
+
+
+class Pacer:
+    """Sleeps until each frame is due at ``fps``; after a stall it restarts the schedule instead
+    of bursting to catch up (a camera would have dropped those frames too)."""
+
+    def __init__(self, fps: float) -> None:
+        self.period = 1.0 / fps if fps > 0 else 0.0
+        self._next: float | None = None
+
+    def wait(self) -> None:
+        if self.period <= 0:
+            return
+        now = time.monotonic()
+        if self._next is None or now - self._next > self.period:
+            self._next = now
+        elif self._next > now:
+            time.sleep(self._next - now)
+        self._next += self.period
+
+    def reset(self) -> None:
+        self._next = None
+
+
+class FileSource(FrameSource):
+    """A video (paced at its own fps, looping) or a still image (repeated at ``image_fps``)."""
+
+    def __init__(
+        self, path: Path | str, facing: str = BACK, loop: bool = True, image_fps: float = 30.0
+    ) -> None:
+        self.path = Path(path)
+        self.info = SourceInfo(self.path.name, str(self.path), facing)
+        self.loop = loop
+        self._image_fps = image_fps
+        self._cap: cv2.VideoCapture | None = None
+        self._image: np.ndarray | None = None
+        self._fps = 0.0
+        self._pacer = Pacer(0)
+        self.loops = 0
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    def _open_video(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(str(self.path))
+        if not cap.isOpened():
+            raise SourceError(f"cannot read video {self.path}")
+        return cap
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise SourceError(f"no such file: {self.path}")
+        if self.path.suffix.lower() in IMAGE_EXTS:
+            self._image = read_image(self.path)
+            self._image.flags.writeable = False
+            self._fps = self._image_fps
+        else:
+            cap = self._open_video()
+            ok, first = cap.read()
+            if not ok:
+                cap.release()
+                raise SourceError(f"{self.path} has no frames")
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            self._fps = fps if 1.0 <= fps <= 240.0 else 30.0
+            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._cap = cap
+        self._pacer = Pacer(self._fps)
+
+    def read(self) -> np.ndarray:
+        self._pacer.wait()
+        if self._image is not None:
+            return self._image
+        if self._cap is None:
+            raise SourceError(f"{self.path} is not open")
+        ok, frame = self._cap.read()
+        if not ok and self.loop:
+            # Reopening is the one rewind every backend honours.
+            self._cap.release()
+            self._cap = self._open_video()
+            self.loops += 1
+            ok, frame = self._cap.read()
+        if not ok:
+            raise SourceError(f"{self.path} ended")
+        return frame
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+        self._image = None
+
+
+class DemoSource(FrameSource):
+    """The built-in scene: a real portrait swaying over a real photo, like a person at a webcam."""
+
+    def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None:
+        self.size = size
+        self._fps = fps
+        self.info = SourceInfo("demo scene", "demo", FRONT)
+        self._scene = None
+        self._i = 0
+        self._pacer = Pacer(fps)
+
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    def open(self) -> None:
+        from app.synthetic import Scene
+
+        # No synthetic sensor noise: drawing it costs more than the rest of the frame.
+        self._scene = Scene(self.size, "coffee.png", "sway", noise=0.0, person_height=0.85)
+        self._pacer.reset()
+
+    def read(self) -> np.ndarray:
+        if self._scene is None:
+            raise SourceError("the demo scene is not open")
+        self._pacer.wait()
+        frame = self._scene.frame(self._i).image
+        self._i += 1
+        return frame
+
+    def close(self) -> None:
+        self._scene = None

@@ -1,0 +1,1 @@
+"""The Qt room: the only package that imports PyQt6."""

@@ -1,0 +1,120 @@
+"""`focuscam live` and `focuscam cameras`: the Qt entry points."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from app.errors import FocusCamError
+from app.sources.base import SourceInfo
+from app.sources.registry import open_source
+
+logger = logging.getLogger(__name__)
+
+HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"}
+
+
+def display_problem(env: dict[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why no window can be shown here, or None. Checked before Qt starts, so that a server or
+    a container gets one clear line instead of Qt aborting the process."""
+    env = dict(os.environ) if env is None else env
+    platform = platform or sys.platform
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0]
+    if qpa in HEADLESS_PLATFORMS:
+        return None
+    if not platform.startswith("linux"):
+        return None  # Windows and macOS always have their own display
+    if qpa in ("", "xcb") and env.get("DISPLAY"):
+        return None
+    if qpa in ("", "wayland", "wayland-egl") and env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to show the viewfinder on ($DISPLAY and $WAYLAND_DISPLAY are not set); "
+        "without one use `focuscam still -o photo.jpg` or `focuscam process IN -o OUT`"
+    )
+
+
+def _app():
+    from PyQt6.QtCore import QLoggingCategory
+    from PyQt6.QtWidgets import QApplication
+
+    if not logger.isEnabledFor(logging.INFO):
+        # QtMultimedia lists every optional library it did not find: noise for a user.
+        QLoggingCategory.setFilterRules("qt.multimedia*=false")
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["focuscam"])
+        app.setApplicationName("FocusCam")
+        app.setOrganizationName("FocusCam")
+    return app
+
+
+def print_cameras() -> int:
+    problem = display_problem()
+    if problem:
+        # QtMultimedia needs an application object, not a screen.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _app()
+    from app.ui.cameras import list_cameras
+
+    cams = list_cameras()
+    if not cams:
+        print("no cameras found; `focuscam live` will show the demo scene")
+        return 0
+    for c in cams:
+        print(f"{c.spec:14s} {c.facing:5s} {c.name}")
+    return 0
+
+
+def run_live(
+    source: str | None = None,
+    size: tuple[int, int] | None = None,
+    window: tuple[int, int] = (960, 540),
+    seconds: float = 0.0,
+    stats_json: Path | None = None,
+) -> int:
+    problem = display_problem()
+    if problem:
+        raise FocusCamError(problem)
+    app = _app()
+    from PyQt6.QtCore import QTimer
+
+    from app.ui.cameras import list_cameras
+    from app.ui.settings import Settings
+    from app.ui.window import MainWindow
+
+    settings = Settings()
+    cameras = list_cameras()
+    banner = ""
+    if source:
+        chosen = open_source(source, size, cameras).info  # a usage error before any window
+        others = [c for c in cameras if c.spec != chosen.spec]
+        cycle, start = [chosen, *others], 0
+    elif cameras:
+        saved = settings.get("camera")
+        specs = [c.spec for c in cameras]
+        cycle, start = cameras, specs.index(saved) if saved in specs else 0
+    else:
+        cycle, start = [SourceInfo("demo scene", "demo")], 0
+        banner = "No camera found: showing the demo scene. Plug a camera in and press C."
+
+    def make_source(info: SourceInfo):
+        return open_source(info.spec, size, cycle)
+
+    win = MainWindow(cycle, make_source, settings, start, list_cameras=list_cameras, banner=banner)
+    win.resize(window[0], window[1] + win.controls.sizeHint().height())
+    win.show()
+    if seconds > 0:
+        QTimer.singleShot(round(seconds * 1000), win.close)
+    app.exec()
+    win.close()
+    if stats_json is not None and win.final_stats is not None:
+        from app.imaging import write_bytes_atomic
+
+        write_bytes_atomic(stats_json, (json.dumps(win.final_stats, indent=2) + "\n").encode())
+    if win.last_error and win.final_stats and win.final_stats["frames_displayed"] == 0:
+        raise FocusCamError(win.last_error)
+    return 0

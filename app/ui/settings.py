@@ -1,0 +1,58 @@
+"""Settings that persist between runs (QSettings), with types and defaults in one place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PyQt6.QtCore import QSettings
+
+DEFAULTS: dict[str, object] = {
+    "camera": "",
+    "effect": "blur",
+    "strength": 0.6,
+    "background": "",
+    "mirror": True,  # mirror the preview of front cameras
+    "mirror_photos": False,
+    "call_preview": False,
+    "hud": False,
+    "photo_folder": "",
+    "save_original": False,
+    "save_matte": False,
+}
+
+
+class Settings:
+    """Typed access to QSettings. ``path`` (or $FOCUSCAM_SETTINGS) selects an INI file, which is
+    how tests and scripted runs keep away from the user's own settings."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        path = path or os.environ.get("FOCUSCAM_SETTINGS")
+        if path:
+            self._q = QSettings(str(path), QSettings.Format.IniFormat)
+        else:
+            self._q = QSettings("FocusCam", "FocusCam")
+
+    def get(self, key: str):
+        default = DEFAULTS[key]
+        value = self._q.value(key, default)
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true")
+        if isinstance(default, float):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return default
+        return str(value) if value is not None else default
+
+    def set(self, key: str, value: object) -> None:
+        if key not in DEFAULTS:
+            raise KeyError(key)
+        self._q.setValue(key, value)
+
+    def sync(self) -> None:
+        self._q.sync()
+
+    @property
+    def file(self) -> str:
+        return self._q.fileName()

@@ -1,0 +1,137 @@
+"""The CPU viewfinder: paints the picture the worker composited at exactly the widget's size."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PyQt6.QtCore import QRect, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PyQt6.QtWidgets import QSizePolicy, QWidget
+
+from app.frames import now_ns
+from app.pipeline import Result
+
+
+def to_qimage(bgr: np.ndarray) -> QImage:
+    """A QImage that shares ``bgr``'s memory (keep the array alive while it is painted)."""
+    h, w = bgr.shape[:2]
+    return QImage(bgr.data, w, h, bgr.strides[0], QImage.Format.Format_BGR888)
+
+
+class Viewfinder(QWidget):
+    """Shows the newest Result, the HUD, an overlay message and the shutter flash.
+
+    ``painted`` is emitted after each paint with the Result shown, stamped when the paint
+    finished: that stamp minus the capture stamp is the latency the HUD and stats report.
+    """
+
+    painted = pyqtSignal(object, object)  # (Result, paint-finished ns: too big for a C int)
+    compositor_name = "cpu"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.result: Result | None = None
+        self._image: QImage | None = None
+        self._array: np.ndarray | None = None
+        self._self_view: tuple[QImage, np.ndarray] | None = None
+        self.soft = False  # the last frame, softened, while a new camera opens
+        self.message = ""
+        self.hud_lines: list[str] = []
+        self._flash = 0.0
+        self._flash_timer = QTimer(self, interval=16)
+        self._flash_timer.timeout.connect(self._fade)
+
+    # -- input -------------------------------------------------------------------------------
+    def show_result(self, result: Result) -> None:
+        self.result = result
+        self._array = result.view
+        self._image = to_qimage(result.view) if result.view is not None else None
+        sv = result.self_view
+        self._self_view = (to_qimage(sv), sv) if sv is not None else None
+        self.soft = False
+        self.update()
+
+    def soften(self) -> None:
+        """Keep the last picture on screen, blurred, until the next source's first frame."""
+        if self._array is not None and not self.soft:
+            h, w = self._array.shape[:2]
+            small = cv2.resize(
+                self._array, (max(1, w // 8), max(1, h // 8)), interpolation=cv2.INTER_AREA
+            )
+            soft = cv2.resize(cv2.GaussianBlur(small, (0, 0), 2), (w, h))
+            self._array = (soft * 0.6).astype(np.uint8)
+            self._image = to_qimage(self._array)
+            self._self_view = None
+            self.soft = True
+        self.update()
+
+    def flash(self) -> None:
+        self._flash = 1.0
+        self._flash_timer.start()
+        self.update()
+
+    def _fade(self) -> None:
+        self._flash = max(0.0, self._flash - 0.12)
+        if self._flash == 0.0:
+            self._flash_timer.stop()
+        self.update()
+
+    def device_size(self) -> tuple[int, int]:
+        dpr = self.devicePixelRatioF()
+        return max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr))
+
+    # -- painting ----------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(0, 0, 0))
+        if self._image is not None:
+            dpr = self.devicePixelRatioF()
+            iw, ih = self._image.width() / dpr, self._image.height() / dpr
+            target = QRectF((self.width() - iw) / 2, (self.height() - ih) / 2, iw, ih)
+            p.drawImage(target, self._image)
+            if self._self_view is not None:
+                sv = self._self_view[0]
+                sw, sh = sv.width() / dpr, sv.height() / dpr
+                box = QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
+                p.drawImage(box, sv)
+                p.setPen(QPen(QColor(255, 255, 255), 2))
+                p.drawRect(box)
+                self._label(p, QRect(int(target.left()) + 12, int(target.top()) + 12, 400, 28),
+                            "Call preview: what others see (720p, not mirrored)")  # fmt: skip
+        self._paint_overlay(p)
+        if self._flash > 0:
+            p.fillRect(self.rect(), QColor(255, 255, 255, int(220 * self._flash)))
+        p.end()
+        if self.result is not None and not self.soft:
+            self.painted.emit(self.result, now_ns())
+
+    def _label(self, p: QPainter, rect: QRect, text: str) -> None:
+        p.setFont(QFont(self.font().family(), 10))
+        fm = p.fontMetrics()
+        r = fm.boundingRect(rect, Qt.AlignmentFlag.AlignLeft, text).adjusted(-6, -3, 6, 3)
+        p.fillRect(r, QColor(0, 0, 0, 150))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
+
+    def _paint_overlay(self, p: QPainter) -> None:
+        if self.hud_lines:
+            p.setFont(QFont("monospace", 9))
+            fm = p.fontMetrics()
+            lh = fm.height()
+            w = max(fm.horizontalAdvance(line) for line in self.hud_lines) + 16
+            box = QRect(8, 8, w, lh * len(self.hud_lines) + 10)
+            p.fillRect(box, QColor(0, 0, 0, 160))
+            p.setPen(QColor(120, 255, 160))
+            for i, line in enumerate(self.hud_lines):
+                p.drawText(16, 8 + 5 + fm.ascent() + i * lh, line)
+        if self.message:
+            p.setFont(QFont(self.font().family(), 13))
+            rect = self.rect().adjusted(40, 0, -40, 0)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            r = p.fontMetrics().boundingRect(rect, flags, self.message).adjusted(-16, -10, 16, 10)
+            p.fillRect(r, QColor(0, 0, 0, 190))
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(rect, flags, self.message)

@@ -1,0 +1,442 @@
+"""The main window: viewfinder, controls, shortcuts, shutter; owns the pipeline and stills."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import QSize, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QImage, QKeySequence, QPixmap
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from app.compositing.spec import EffectSpec
+from app.errors import FocusCamError
+from app.imaging import read_image, studio_backdrop
+from app.pipeline import OutputRequest, Pipeline, Result
+from app.sources.base import FRONT, FrameSource, SourceInfo
+from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
+from app.still import StillOptions, StillRenderer, default_folder
+from app.ui.settings import Settings
+from app.ui.viewfinder import Viewfinder
+
+logger = logging.getLogger(__name__)
+
+EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
+
+
+class MainWindow(QMainWindow):
+    """One window, one pipeline. Threads report through these signals (queued to the UI)."""
+
+    result_ready = pyqtSignal()
+    state_changed = pyqtSignal(object)
+    pipeline_failed = pyqtSignal(str)
+    photo_done = pyqtSignal(object)
+
+    def __init__(
+        self,
+        cameras: list[SourceInfo],
+        make_source: Callable[[SourceInfo], FrameSource],
+        settings: Settings,
+        start: int = 0,
+        engine_factory: Callable[[], object] | None = None,
+        still_engine_factory: Callable[[], object] | None = None,
+        list_cameras: Callable[[], list[SourceInfo]] | None = None,
+        banner: str = "",
+        backoff: tuple[float, float] = (0.5, 5.0),
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("FocusCam")
+        self.cameras = list(cameras)
+        self.make_source = make_source
+        self.settings = settings
+        self.list_cameras = list_cameras
+        self.index = start
+        self.photos: list[Path] = []
+        self.last_error = ""
+        self._background: tuple[str, np.ndarray | None] = ("", None)
+        self._closed = False
+        self._banner = banner
+        self.final_stats: dict | None = None
+
+        self.viewfinder = Viewfinder()
+        self.viewfinder.painted.connect(self._painted)
+        self._build_controls()
+        self._build_actions()
+
+        self.pipeline = Pipeline(
+            engine_factory,
+            on_result=self.result_ready.emit,
+            on_state=self.state_changed.emit,
+            on_error=self.pipeline_failed.emit,
+            backoff=backoff,
+        )
+        self.stills = StillRenderer(still_engine_factory)
+        self.result_ready.connect(self._take_result)
+        self.state_changed.connect(self._source_state)
+        self.pipeline_failed.connect(self._pipeline_failed)
+        self.photo_done.connect(self._photo_done)
+        self._hud_timer = QTimer(self, interval=500, timeout=self._update_hud)
+        self._hud_timer.start()
+        self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
+        self._sync_controls()
+        self.pipeline.start(self.make_source(self.camera))
+        self._push_request()
+        if banner:
+            self.show_message(banner, 6000)
+
+    # -- layout ------------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        def nofocus(w):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the shutter
+            return w
+
+        self.shutter = nofocus(QPushButton("Take photo"))
+        self.shutter.setToolTip("Take a full-quality photo (Space)")
+        self.shutter.clicked.connect(self.take_photo)
+        self.switch = nofocus(QPushButton("Switch camera"))
+        self.switch.setToolTip("Next camera (C)")
+        self.switch.clicked.connect(self.next_camera)
+        self.camera_label = QLabel()
+        self.effect = nofocus(QComboBox())
+        for key, label in EFFECTS:
+            self.effect.addItem(label, key)
+        self.effect.setToolTip("Background effect (B)")
+        self.effect.currentIndexChanged.connect(
+            lambda _: self._set("effect", self.effect.currentData())
+        )
+        self.strength = nofocus(QSlider(Qt.Orientation.Horizontal))
+        self.strength.setRange(0, 100)
+        self.strength.setFixedWidth(120)
+        self.strength.setToolTip("Blur strength")
+        self.strength.valueChanged.connect(lambda v: self._set("strength", v / 100))
+        self.pick_bg = nofocus(QPushButton("Background…"))
+        self.pick_bg.clicked.connect(self.choose_background)
+        self.mirror = nofocus(QCheckBox("Mirror"))
+        self.mirror.setToolTip("Mirror the preview of front cameras (M)")
+        self.mirror.toggled.connect(lambda v: self._set("mirror", v))
+        self.call = nofocus(QCheckBox("Call preview"))
+        self.call.setToolTip("See what a video call receives (V)")
+        self.call.toggled.connect(lambda v: self._set("call_preview", v))
+        self.hud = nofocus(QCheckBox("HUD"))
+        self.hud.setToolTip("Frame rate, latency and timings (H)")
+        self.hud.toggled.connect(lambda v: self._set("hud", v))
+        self.thumb = nofocus(QToolButton())
+        self.thumb.setIconSize(QSize(64, 36))
+        self.thumb.setToolTip("Open the photo folder")
+        self.thumb.clicked.connect(self.open_folder)
+        self.thumb.hide()
+        self.more = nofocus(QToolButton())
+        self.more.setText("⋯")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more)
+        menu.addAction("Photo folder…", self.choose_folder)
+        self._opt_actions = {}
+        for key, label in (
+            ("save_original", "Also save the unblurred original"),
+            ("save_matte", "Also save the matte (PNG)"),
+            ("mirror_photos", "Mirror saved photos"),
+        ):
+            act = menu.addAction(label)
+            act.setCheckable(True)
+            act.toggled.connect(lambda v, k=key: self._set(k, v))
+            self._opt_actions[key] = act
+        self.more.setMenu(menu)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 6)
+        for w in (self.shutter, self.thumb, self.switch, self.camera_label):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (
+            self.effect,
+            self.strength,
+            self.pick_bg,
+            self.mirror,
+            self.call,
+            self.hud,
+            self.more,
+        ):
+            bar.addWidget(w)
+        self.controls = QWidget()
+        self.controls.setLayout(bar)
+        root = QWidget()
+        lay = QVBoxLayout(root)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.viewfinder, 1)
+        lay.addWidget(self.controls)
+        self.setCentralWidget(root)
+
+    def _build_actions(self) -> None:
+        shortcuts = (
+            ("Space", self.take_photo),
+            ("C", self.next_camera),
+            ("M", lambda: self.mirror.toggle()),
+            ("B", self.next_effect),
+            ("V", lambda: self.call.toggle()),
+            ("H", lambda: self.hud.toggle()),
+            ("F", self.toggle_full_screen),
+            ("Esc", self.leave_full_screen),
+            ("Ctrl+Q", self.close),
+        )
+        for keys, slot in shortcuts:
+            act = QAction(self)
+            act.setShortcut(QKeySequence(keys))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def camera(self) -> SourceInfo:
+        return self.cameras[self.index]
+
+    def _sync_controls(self) -> None:
+        s = self.settings
+        for w in (self.effect, self.strength, self.mirror, self.call, self.hud):
+            w.blockSignals(True)
+        self.effect.setCurrentIndex(max(0, self.effect.findData(s.get("effect"))))
+        self.strength.setValue(round(s.get("strength") * 100))
+        self.mirror.setChecked(s.get("mirror"))
+        self.call.setChecked(s.get("call_preview"))
+        self.hud.setChecked(s.get("hud"))
+        for key, act in self._opt_actions.items():
+            act.blockSignals(True)
+            act.setChecked(s.get(key))
+            act.blockSignals(False)
+        for w in (self.effect, self.strength, self.mirror, self.call, self.hud):
+            w.blockSignals(False)
+        self.strength.setEnabled(s.get("effect") == "blur")
+        cam = self.camera
+        self.camera_label.setText(f"{cam.name} ({cam.facing})")
+        self.switch.setEnabled(len(self.cameras) > 1 or self.list_cameras is not None)
+
+    def _set(self, key: str, value: object) -> None:
+        self.settings.set(key, value)
+        self._sync_controls()
+        self._push_request()
+
+    def _spec(self) -> EffectSpec:
+        s = self.settings
+        effect = s.get("effect")
+        if effect == "replace":
+            return EffectSpec("replace", background=self._background_image())
+        return EffectSpec(effect if effect in ("blur", "none") else "blur", s.get("strength"))
+
+    def _background_image(self) -> np.ndarray:
+        path = self.settings.get("background")
+        if self._background[0] != path or self._background[1] is None:
+            image = None
+            if path:
+                try:
+                    image = read_image(path)
+                except FocusCamError as exc:
+                    self.show_message(f"Background image: {exc}", 5000)
+            self._background = (path, image if image is not None else studio_backdrop((1280, 720)))
+        return self._background[1]
+
+    @property
+    def preview_mirrored(self) -> bool:
+        return self.settings.get("mirror") and self.camera.facing == FRONT
+
+    def _push_request(self) -> None:
+        self.pipeline.request = OutputRequest(
+            view_size=self.viewfinder.device_size(),
+            spec=self._spec(),
+            mirror=self.preview_mirrored,
+            call_preview=self.settings.get("call_preview"),
+            composite=self.viewfinder.compositor_name == "cpu",
+        )
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if hasattr(self, "pipeline"):
+            self.pipeline.request = replace(
+                self.pipeline.request, view_size=self.viewfinder.device_size()
+            )
+
+    # -- frames ----------------------------------------------------------------------------------
+    def _take_result(self) -> None:
+        result = self.pipeline.results.take(0)
+        if result is None or result.frame.source != self.pipeline.current_tag:
+            return
+        if self.viewfinder.soft and not self._message_timer.isActive():
+            self.viewfinder.message = ""
+        self.viewfinder.show_result(result)
+
+    def _painted(self, result: Result, t_ns: int) -> None:
+        self.pipeline.stats.displayed(result.frame, t_ns)
+
+    def _source_state(self, state: SourceState) -> None:
+        if state.tag != self.pipeline.current_tag or self._closed:
+            return
+        name = self.camera.name
+        if state.state == OPENING and self.viewfinder.result is not None:
+            self.viewfinder.soften()
+            self.viewfinder.message = f"Opening {name}…"
+        elif state.state == LOST:
+            self.viewfinder.soften()
+            self.viewfinder.message = f"{name} is not available: {state.message}"
+            if len(self.cameras) > 1:
+                self.viewfinder.message += "\nPress C for another camera."
+        elif state.state == FAILED:
+            self.viewfinder.message = f"{name} failed: {state.message}"
+        elif state.state == RUNNING and not self._message_timer.isActive():
+            self.viewfinder.message = ""
+        elif state.state == STOPPED:
+            return
+        self.viewfinder.update()
+
+    def _pipeline_failed(self, message: str) -> None:
+        self.last_error = message
+        self.viewfinder.message = message
+        self.viewfinder.update()
+
+    def show_message(self, text: str, ms: int = 4000) -> None:
+        self.viewfinder.message = text
+        self.viewfinder.update()
+        self._message_timer.start(ms)
+
+    def _clear_message(self) -> None:
+        self.viewfinder.message = ""
+        self.viewfinder.update()
+
+    def _update_hud(self) -> None:
+        if not self.settings.get("hud"):
+            if self.viewfinder.hud_lines:
+                self.viewfinder.hud_lines = []
+                self.viewfinder.update()
+            return
+        h = self.pipeline.stats.hud()
+        r = self.viewfinder.result
+        st = h["stages"]
+        stages = " · ".join(
+            f"{k} {st[k]:.1f}" for k in ("segment", "refine", "composite") if k in st
+        )
+        size = f"{r.frame.size[0]}x{r.frame.size[1]}" if r else "–"
+        view = (
+            "x".join(map(str, r.view.shape[1::-1])) if r is not None and r.view is not None else "–"
+        )
+        comp = self.viewfinder.compositor_name
+        self.viewfinder.hud_lines = [
+            f"{h['fps']:5.1f} fps   latency p50 {h['latency_p50']:.0f} ms"
+            f"  p95 {h['latency_p95']:.0f} ms",
+            f"ms: {stages}",
+            f"dropped {self.pipeline.frames_dropped} of {self.pipeline.frames_captured}",
+            f"model {self.pipeline.engine_model or '–'} · {size} → {view} · compositor {comp}",
+        ]
+        self.viewfinder.update()
+
+    # -- actions -------------------------------------------------------------------------------
+    def next_camera(self) -> None:
+        if self.list_cameras is not None:
+            # Cameras come and go: look again, keeping what we have (files, demo) in the cycle.
+            fresh = self.list_cameras()
+            specs = {c.spec for c in self.cameras}
+            self.cameras += [c for c in fresh if c.spec not in specs]
+        if len(self.cameras) < 2:
+            self.show_message("There is no other camera.", 2500)
+            return
+        self.index = (self.index + 1) % len(self.cameras)
+        self.settings.set("camera", self.camera.spec)
+        self._sync_controls()
+        self.viewfinder.soften()
+        self.viewfinder.message = f"Opening {self.camera.name}…"
+        self._push_request()
+        self.pipeline.switch_to(self.make_source(self.camera))
+
+    def next_effect(self) -> None:
+        keys = [k for k, _ in EFFECTS]
+        current = self.settings.get("effect")
+        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self._set("effect", nxt)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def leave_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+
+    def choose_background(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Background image", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
+        )
+        if path:
+            self.settings.set("background", path)
+            self._set("effect", "replace")
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Photo folder", str(self.photo_folder))
+        if path:
+            self._set("photo_folder", path)
+
+    @property
+    def photo_folder(self) -> Path:
+        return Path(self.settings.get("photo_folder") or default_folder())
+
+    def open_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.photo_folder)))
+
+    def take_photo(self):
+        """Shutter: returns the photo's Future (None when there is no picture yet)."""
+        frame = self.pipeline.latest_frame()
+        if frame is None:
+            self.show_message("No picture to take yet.", 2000)
+            return None
+        s = self.settings
+        options = StillOptions(
+            folder=self.photo_folder,
+            spec=self._spec(),
+            mirror=s.get("mirror_photos"),
+            save_original=s.get("save_original"),
+            save_matte=s.get("save_matte"),
+            camera=self.camera.name,
+        )
+        self.viewfinder.flash()
+        future = self.stills.take(frame, options)
+        future.add_done_callback(self.photo_done.emit)
+        return future
+
+    def _photo_done(self, future) -> None:
+        if self._closed or future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.last_error = str(exc)
+            self.show_message(f"Photo not saved: {exc}", 6000)
+            return
+        result = future.result()
+        self.photos.append(result.path)
+        image = QImage(str(result.path))
+        if not image.isNull():
+            self.thumb.setIcon(QIcon(QPixmap.fromImage(image.scaledToHeight(72))))
+        self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
+        self.thumb.show()
+        self.statusBar().showMessage(f"Saved {result.path}", 5000)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self._closed:
+            self._closed = True
+            self._hud_timer.stop()
+            self.pipeline.close(timeout=1.0)
+            self.final_stats = self.pipeline.stats_summary()
+            self.stills.close()
+            self.settings.sync()
+        super().closeEvent(event)
