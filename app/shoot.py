@@ -85,7 +85,7 @@ def take_still(
         _check_output(output, overwrite)
     frame, camera = grab_frame(source_spec, seconds, size)
     when = datetime.now()
-    renderer = StillRenderer()
+    renderer = StillRenderer(warm=False)
     try:
         image, _ = renderer.render(frame, spec)
     finally:

@@ -138,13 +138,17 @@ def describe_os_error(exc: OSError, folder: Path) -> str:
 class StillRenderer:
     """Renders and saves stills on its own thread, one at a time; ``take`` returns a Future."""
 
-    def __init__(self, engine_factory=None) -> None:
+    def __init__(self, engine_factory=None, warm: bool = True) -> None:
         self._engine_factory = engine_factory or _still_engine
         self._engine = None
         self._compositor = CpuCompositor()
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="focuscam-still")
         self._thread.start()
+        if warm:
+            # Load the models now, not when the shutter is pressed: loading holds Python's
+            # lock for a while, which the first photo would otherwise feel as a preview stall.
+            self._jobs.put("warm")
 
     def take(self, frame: Frame, options: StillOptions, when: datetime | None = None) -> Future:
         fut: Future = Future()
@@ -192,6 +196,12 @@ class StillRenderer:
                 job = self._jobs.get()
                 if job is None:
                     return
+                if job == "warm":
+                    try:
+                        self._engine = self._engine or self._engine_factory()
+                    except Exception as exc:  # reported again, in words, on the first photo
+                        logger.warning("still models not loaded: %s", exc)
+                    continue
                 frame, options, when, fut = job
                 if not fut.set_running_or_notify_cancel():
                     continue

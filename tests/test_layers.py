@@ -8,6 +8,7 @@ import sys
 CORE = [
     "app.cli", "app.process", "app.bench", "app.frames", "app.imaging", "app.synthetic",
     "app.segmentation.engine", "app.segmentation.refine", "app.compositing.cpu",
+    "app.pipeline", "app.still", "app.shoot", "app.sources.registry", "app.sources.capture",
 ]  # fmt: skip
 
 

@@ -83,17 +83,27 @@ class Viewfinder(QWidget):
         dpr = self.devicePixelRatioF()
         return max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr))
 
+    def picture_rect(self) -> QRectF:
+        """Where the picture goes: centred, as large as fits, aspect kept. The worker renders at
+        exactly this size, so normally no scaling happens here; a small camera is scaled up."""
+        if self._image is None:
+            return QRectF()
+        iw, ih = self._image.width(), self._image.height()
+        s = min(self.width() / iw, self.height() / ih)
+        w, h = iw * s, ih * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
     # -- painting ----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(0, 0, 0))
         if self._image is not None:
-            dpr = self.devicePixelRatioF()
-            iw, ih = self._image.width() / dpr, self._image.height() / dpr
-            target = QRectF((self.width() - iw) / 2, (self.height() - ih) / 2, iw, ih)
+            target = self.picture_rect()
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self._image)
             if self._self_view is not None:
                 sv = self._self_view[0]
+                dpr = self.devicePixelRatioF()
                 sw, sh = sv.width() / dpr, sv.height() / dpr
                 box = QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
                 p.drawImage(box, sv)

@@ -1,0 +1,78 @@
+"""`focuscam live` and `focuscam cameras` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app.ui.live import display_problem
+from tests.conftest import write_video
+
+
+def run_app(*args, env_update=None, drop=(), timeout=120):
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(env_update or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env,
+        timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "env, ok",
+    [
+        ({}, False),
+        ({"DISPLAY": ":0"}, True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, True),
+        ({"QT_QPA_PLATFORM": "xcb"}, False),
+        ({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, False),
+    ],
+)
+def test_display_detection(env, ok):
+    assert (display_problem(env, "linux") is None) == ok
+    assert display_problem({}, "win32") is None
+
+
+def test_live_without_a_display_says_so_in_one_line_and_names_the_headless_commands():
+    proc = run_app("live", drop=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"), timeout=60)
+    assert proc.returncode == 1
+    err = proc.stderr.strip()
+    assert err.count("\n") == 0, err
+    assert "no display" in err and "focuscam still" in err and "focuscam process" in err
+
+
+@pytest.mark.gui
+def test_live_runs_for_a_set_time_and_writes_its_numbers(tmp_path, scene_frames):
+    clip = write_video(tmp_path / "clip.avi", scene_frames * 3, fps=30.0, fourcc="MJPG")
+    stats = tmp_path / "stats.json"
+    proc = run_app(
+        "live", "--source", str(clip), "-t", "2", "--stats-json", str(stats),
+        env_update={"QT_QPA_PLATFORM": "offscreen", "FOCUSCAM_SETTINGS": str(tmp_path / "s.ini")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    s = json.loads(stats.read_text())
+    assert s["frames_displayed"] >= 20
+    assert s["frames_displayed"] + s["frames_dropped"] <= s["frames_captured"]
+    assert 0 < s["latency_ms"]["p50"] < 1000
+    assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite"}
+
+
+def test_live_with_a_bad_source_is_a_usage_error():
+    proc = run_app("live", "--source", "/no/such/clip.mp4",
+                   env_update={"QT_QPA_PLATFORM": "offscreen"})  # fmt: skip
+    assert proc.returncode == 2 and "no such source" in proc.stderr
+
+
+def test_cameras_lists_cameras_or_says_there_are_none():
+    proc = run_app("cameras", env_update={"QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines
+    assert lines == ["no cameras found; `focuscam live` will show the demo scene"] or all(
+        line.split()[1] in ("front", "back") for line in lines
+    )

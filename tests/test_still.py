@@ -1,0 +1,118 @@
+"""Full-quality stills: names, no overwriting, EXIF, errors in words; `focuscam still`."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.cli import main
+from app.errors import FocusCamError
+from app.frames import Frame
+from app.still import StillOptions, StillRenderer, describe_os_error, save_new
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    r = StillRenderer()
+    yield r
+    assert r.close()
+
+
+def test_photos_taken_in_the_same_second_never_overwrite_each_other(tmp_path):
+    a = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"first")
+    b = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"second")
+    c = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"third")
+    assert [p.name for p in (a, b, c)] == [
+        "FocusCam_20261123_101500.jpg", "FocusCam_20261123_101500_2.jpg",
+        "FocusCam_20261123_101500_3.jpg",
+    ]  # fmt: skip
+    assert a.read_bytes() == b"first" and b.read_bytes() == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (a, b, c))
+
+
+def test_a_still_is_full_resolution_jpeg_with_exif_and_optional_original_and_matte(
+    renderer, tmp_path, portrait
+):
+    when = datetime(2026, 11, 23, 10, 15, 0)
+    options = StillOptions(tmp_path, save_original=True, save_matte=True, camera="Front Cam")
+    res = renderer.take(Frame(portrait, 1, 0), options, when).result(timeout=30)
+    assert res.path.name == "FocusCam_20261123_101500.jpg"
+    h, w = portrait.shape[:2]
+    with Image.open(res.path) as im:
+        assert im.size == (w, h) and im.format == "JPEG"
+        exif = im.getexif()
+        assert exif[0x0110] == "Front Cam"
+        assert exif.get_ifd(0x8769)[0x9003] == "2026:11:23 10:15:00"
+    names = sorted(p.name for p in res.extras)
+    assert names == ["FocusCam_20261123_101500_matte.png", "FocusCam_20261123_101500_original.jpg"]
+    with Image.open(tmp_path / names[0]) as m:
+        assert m.mode == "L" and m.size == (w, h)
+        lo, hi = m.getextrema()
+        assert lo == 0 and hi == 255  # a real matte: background and person
+
+
+def test_an_unwritable_photo_folder_is_a_clear_error_not_a_crash(renderer, tmp_path, portrait):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    fut = renderer.take(Frame(portrait, 1, 0), StillOptions(blocker / "photos"))
+    with pytest.raises(FocusCamError, match="could not save the photo"):
+        fut.result(timeout=30)
+    # The renderer carries on with the next photo.
+    ok = renderer.take(Frame(portrait, 2, 0), StillOptions(tmp_path / "ok")).result(timeout=30)
+    assert ok.path.is_file()
+
+
+@pytest.mark.parametrize(
+    "code, words",
+    [(errno.ENOSPC, "is full"), (errno.EACCES, "no permission"), (errno.EROFS, "no permission")],
+)
+def test_disk_errors_are_described_in_words(code, words):
+    assert words in describe_os_error(OSError(code, "x"), Path("/photos"))
+
+
+def test_focuscam_still_takes_one_photo_from_the_demo_scene(tmp_path):
+    out = tmp_path / "me.jpg"
+    assert main(["still", "--source", "demo", "-t", "0.3", "-o", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.size == (1280, 720)
+        assert im.getexif()[0x0110] == "demo scene"
+
+
+def test_focuscam_still_never_overwrites_without_being_asked(tmp_path, capsys):
+    out = tmp_path / "me.jpg"
+    out.write_bytes(b"an earlier photo")
+    assert main(["still", "--source", "demo", "-t", "0", "-o", str(out)]) == 2
+    assert out.read_bytes() == b"an earlier photo"
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--overwrite" in err
+    assert main(["still", "--source", "demo", "-t", "0", "-o", str(out), "--overwrite"]) == 0
+    assert out.read_bytes()[:2] == b"\xff\xd8"
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["-o", "x.png"], 2), (["--source", "nope.mp4", "-o", "x.jpg"], 2), (["-t", "-1"], 2)],
+)
+def test_focuscam_still_bad_input_is_one_line_and_no_file(
+    tmp_path, monkeypatch, capsys, args, code
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["still", "--source", "demo", *args]) == code
+    assert capsys.readouterr().err.strip().count("\n") == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_focuscam_still_runs_as_a_command(tmp_path):
+    out = tmp_path / "cmd.jpg"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "still", "--source", "demo", "-t", "0", "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"wrote {out}"

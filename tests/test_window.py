@@ -1,0 +1,216 @@
+"""The viewfinder window, offscreen (pytest-qt), fed by real video files."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QImage
+
+from app.sources.base import BACK, FRONT, SourceInfo
+from app.sources.files import FileSource
+from app.synthetic import Scene
+from app.ui.settings import Settings
+from app.ui.window import MainWindow
+from tests.conftest import write_video
+from tests.fakes import UnpluggableCamera
+
+pytestmark = pytest.mark.gui
+
+
+def two_colour_clip(path, left, right, n=6, size=(320, 180)):
+    w, h = size
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[:, : w // 2], frame[:, w // 2 :] = left, right
+    return write_video(path, [frame] * n, fps=30.0, fourcc="MJPG")
+
+
+def grab(widget) -> np.ndarray:
+    """What the widget paints, as BGR."""
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_BGR888)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    return np.frombuffer(ptr, np.uint8).reshape(h, bpl)[:, : w * 3].reshape(h, w, 3).copy()
+
+
+class Sources:
+    """Named sources for the window to open, the way the app maps camera specs to sources."""
+
+    def __init__(self, **sources) -> None:
+        self.by_spec = {}
+        self.infos = []
+        for src in sources.values():
+            self.by_spec[src.info.spec] = src
+            self.infos.append(src.info)
+
+    def make(self, info: SourceInfo):
+        return self.by_spec[info.spec]
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = Settings(tmp_path / "settings.ini")
+    s.set("photo_folder", str(tmp_path / "photos"))
+    return s
+
+
+@pytest.fixture
+def scene_clip(tmp_path):
+    scene = Scene((640, 360), "coffee.png", "sway", noise=2.0)
+    return write_video(tmp_path / "scene.avi", [scene.frame(i).image for i in range(30)],
+                       fps=30.0, fourcc="MJPG")  # fmt: skip
+
+
+def open_window(qtbot, sources: Sources, settings, **kw) -> MainWindow:
+    win = MainWindow(sources.infos, sources.make, settings, **kw)
+    qtbot.addWidget(win)
+    win.resize(640, 400)
+    with qtbot.waitActive(win):  # shortcuts belong to the active window, as on a desktop
+        win.show()
+        win.activateWindow()
+    return win
+
+
+def wait_frames(qtbot, win, n, timeout=20000):
+    start = win.pipeline.stats.frames_displayed
+    qtbot.waitUntil(lambda: win.pipeline.stats.frames_displayed >= start + n, timeout=timeout)
+
+
+def test_window_shows_the_blurred_picture_from_a_file_source(qtbot, settings, scene_clip):
+    src = FileSource(scene_clip)
+    win = open_window(qtbot, Sources(a=src), settings)
+    wait_frames(qtbot, win, 5)
+    vf = win.viewfinder
+    shown = vf.result
+    fw, fh = shown.frame.size
+    vh, vw = shown.view.shape[:2]
+    assert abs(vw / vh - fw / fh) < 0.01  # aspect kept
+    r = vf.picture_rect()
+    pixels = grab(vf)[round(r.top()) : round(r.bottom()), round(r.left()) : round(r.right())]
+    assert pixels.shape[0] >= vf.height() - 2 or pixels.shape[1] >= vf.width() - 2  # fills it
+    # What is painted is the composited picture (blurred background), not the raw frame.
+    expect = cv2.resize(shown.view, pixels.shape[1::-1])
+    raw = cv2.resize(shown.frame.image, pixels.shape[1::-1])
+    painted_err = np.abs(pixels.astype(int) - expect).mean()
+    assert painted_err < 4
+    assert np.abs(pixels.astype(int) - raw).mean() > painted_err + 2
+
+
+def test_switching_cameras_changes_the_picture_and_mirroring_follows_the_facing(
+    qtbot, settings, tmp_path
+):
+    back = FileSource(two_colour_clip(tmp_path / "b.avi", (0, 0, 220), (220, 0, 0)), facing=BACK)
+    front = FileSource(two_colour_clip(tmp_path / "f.avi", (0, 220, 0), (0, 220, 220)),
+                       facing=FRONT)  # fmt: skip
+    back.info = SourceInfo("back camera", "back", BACK)
+    front.info = SourceInfo("front camera", "front", FRONT)
+    settings.set("effect", "none")
+    win = open_window(qtbot, Sources(b=back, f=front), settings)
+    wait_frames(qtbot, win, 3)
+
+    def halves():
+        img = grab(win.viewfinder).astype(int)
+        h, w = img.shape[:2]
+        return img[h // 4 : 3 * h // 4, w // 8 : 3 * w // 8].mean((0, 1)), img[
+            h // 4 : 3 * h // 4, 5 * w // 8 : 7 * w // 8
+        ].mean((0, 1))
+
+    left, right = halves()
+    assert left[2] > 150 and right[0] > 150  # back camera: red left, blue right, not mirrored
+    qtbot.keyClick(win, Qt.Key.Key_C)
+    tag = win.pipeline.current_tag
+    qtbot.waitUntil(
+        lambda: win.viewfinder.result is not None and win.viewfinder.result.frame.source == tag
+        and not win.viewfinder.soft, timeout=10000,
+    )  # fmt: skip
+    wait_frames(qtbot, win, 2)
+    left, right = halves()
+    # Front camera: green on the left of the frame, yellow on the right; mirrored on screen.
+    assert left[1] > 150 and left[2] > 150 and right[1] > 150 and right[2] < 80
+    assert win.camera_label.text().startswith("front camera")
+    qtbot.keyClick(win, Qt.Key.Key_M)  # mirror off: the frame as it is
+    qtbot.waitUntil(lambda: halves()[0][2] < 80, timeout=5000)
+
+
+def test_shutter_saves_a_full_resolution_jpeg_with_exif_without_stalling_the_preview(
+    qtbot, settings, scene_clip
+):
+    src = FileSource(scene_clip)
+    src.info = SourceInfo("Test Cam", "test", FRONT)
+    win = open_window(qtbot, Sources(a=src), settings)
+    wait_frames(qtbot, win, 3)
+    painted = []
+    win.viewfinder.painted.connect(lambda r, t_ns: painted.append(time.monotonic()))
+    t0 = time.monotonic()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert time.monotonic() - t0 < 0.25  # the shutter returns at once
+    qtbot.waitUntil(lambda: bool(win.photos), timeout=20000)
+    done = time.monotonic()
+    qtbot.waitUntil(lambda: painted and painted[-1] > done + 0.2, timeout=5000)
+    # The preview kept going while the photo was rendered and saved: no gap of more than a few
+    # frame periods (the source runs at 30 fps) around the shot.
+    gaps = np.diff([t0, *[t for t in painted if t0 <= t], time.monotonic()])
+    assert gaps.max() < 0.15, gaps.max()
+    path = win.photos[0]
+    assert path.parent == Path(settings.get("photo_folder"))
+    assert path.name.startswith("FocusCam_") and path.suffix == ".jpg"
+    with Image.open(path) as im:
+        assert im.format == "JPEG" and im.size == (640, 360)  # full resolution, not the preview
+        exif = im.getexif()
+        sub = exif.get_ifd(0x8769)
+    assert exif[0x0110] == "Test Cam"
+    assert exif[0x0131].startswith("FocusCam ")
+    assert len(sub[0x9003]) == 19  # DateTimeOriginal "YYYY:MM:DD HH:MM:SS"
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    assert win.thumb.isVisible()
+
+
+def test_an_unplugged_camera_shows_the_overlay_and_recovers_by_itself(qtbot, settings, scene_clip):
+    cam = UnpluggableCamera(scene_clip)
+    win = open_window(qtbot, Sources(a=cam), settings, backoff=(0.05, 0.2))
+    wait_frames(qtbot, win, 3)
+    cam.unplugged.set()
+    qtbot.waitUntil(lambda: "not available" in win.viewfinder.message, timeout=5000)
+    assert win.viewfinder.soft  # the last picture stays, softened
+    cam.unplugged.clear()
+    qtbot.waitUntil(lambda: win.viewfinder.message == "", timeout=5000)
+    wait_frames(qtbot, win, 5)
+
+
+def test_closing_stops_every_thread_and_releases_every_source_within_a_second(
+    qtbot, settings, scene_clip
+):
+    cam = UnpluggableCamera(scene_clip)
+    win = open_window(qtbot, Sources(a=cam), settings)
+    wait_frames(qtbot, win, 3)
+    win.take_photo()  # a photo in flight is finished, not lost
+    t0 = time.monotonic()
+    win.close()
+    assert time.monotonic() - t0 < 1.0
+    assert not cam.is_open
+    assert not [t for t in threading.enumerate() if t.name.startswith("focuscam-")]
+    assert list(Path(settings.get("photo_folder")).glob("FocusCam_*.jpg"))
+
+
+def test_settings_persist_between_runs(qtbot, settings, scene_clip, tmp_path):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    qtbot.keyClick(win, Qt.Key.Key_B)  # blur -> replace
+    qtbot.keyClick(win, Qt.Key.Key_M)  # mirror off
+    qtbot.keyClick(win, Qt.Key.Key_H)  # HUD on
+    win.strength.setValue(30)
+    win.close()
+    again = Settings(tmp_path / "settings.ini")
+    assert again.get("effect") == "replace"
+    assert again.get("mirror") is False and again.get("hud") is True
+    assert again.get("strength") == pytest.approx(0.3)
+    win2 = open_window(qtbot, Sources(a=FileSource(scene_clip)), again)
+    assert win2.effect.currentData() == "replace" and not win2.mirror.isChecked()
+    assert win2.hud.isChecked() and win2.strength.value() == 30
+    win2.close()
