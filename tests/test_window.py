@@ -214,3 +214,18 @@ def test_settings_persist_between_runs(qtbot, settings, scene_clip, tmp_path):
     assert win2.effect.currentData() == "replace" and not win2.mirror.isChecked()
     assert win2.hud.isChecked() and win2.strength.value() == 30
     win2.close()
+
+
+def test_a_photo_that_cannot_be_saved_says_why_and_the_preview_goes_on(
+    qtbot, settings, scene_clip, tmp_path
+):
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x")
+    settings.set("photo_folder", str(blocker / "photos"))
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    win.take_photo()
+    qtbot.waitUntil(lambda: win.viewfinder.message.startswith("Photo not saved"), timeout=20000)
+    assert "could not save the photo" in win.viewfinder.message
+    wait_frames(qtbot, win, 5)
+    assert not win.photos

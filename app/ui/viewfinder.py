@@ -25,6 +25,7 @@ class Viewfinder(QWidget):
     finished: that stamp minus the capture stamp is the latency the HUD and stats report.
     """
 
+    resized = pyqtSignal()
     painted = pyqtSignal(object, object)  # (Result, paint-finished ns: too big for a C int)
     compositor_name = "cpu"
 
@@ -78,6 +79,10 @@ class Viewfinder(QWidget):
         if self._flash == 0.0:
             self._flash_timer.stop()
         self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def device_size(self) -> tuple[int, int]:
         dpr = self.devicePixelRatioF()

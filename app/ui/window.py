@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._hud_timer.start()
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
+        self.viewfinder.resized.connect(self._view_resized)
         self.pipeline.start(self.make_source(self.camera))
         self._push_request()
         if banner:
@@ -264,12 +265,11 @@ class MainWindow(QMainWindow):
             composite=self.viewfinder.compositor_name == "cpu",
         )
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if hasattr(self, "pipeline"):
-            self.pipeline.request = replace(
-                self.pipeline.request, view_size=self.viewfinder.device_size()
-            )
+    def _view_resized(self) -> None:
+        # The worker composites at exactly the size shown: a 1080p camera in a 960x540 window
+        # is composited at 960x540.
+        request = self.pipeline.request
+        self.pipeline.request = replace(request, view_size=self.viewfinder.device_size())
 
     # -- frames ----------------------------------------------------------------------------------
     def _take_result(self) -> None:
