@@ -11,6 +11,10 @@ from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.camera import CameraSource
 from app.sources.files import DemoSource, FileSource
 
+# What a camera is asked for when the user does not say: HD at 30 fps, which nearly every
+# webcam offers over MJPG (many start at 640x480 unless asked).
+DEFAULT_CAMERA_SIZE = (1280, 720)
+DEFAULT_CAMERA_FPS = 30.0
 SOURCE_HELP = (
     "camera:N, a device path, a stream URL (phone as webcam), a video or image file, or demo"
 )
@@ -27,12 +31,13 @@ def open_source(
     if spec == "demo":
         return DemoSource(size or (1280, 720))
     m = re.fullmatch(r"camera:(\d+)", spec)
+    cam_size = size or DEFAULT_CAMERA_SIZE
     if m:
-        return CameraSource(int(m.group(1)), known.get(spec), size)
+        return CameraSource(int(m.group(1)), known.get(spec), cam_size, DEFAULT_CAMERA_FPS)
     if "://" in spec:
         return CameraSource(spec, known.get(spec) or SourceInfo(_url_name(spec), spec, FRONT), size)
     if spec.startswith("/dev/video"):
-        return CameraSource(spec, known.get(spec), size)
+        return CameraSource(spec, known.get(spec), cam_size, DEFAULT_CAMERA_FPS)
     path = Path(spec).expanduser()
     if path.is_file():
         return FileSource(path)
