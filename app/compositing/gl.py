@@ -1,0 +1,381 @@
+"""The GL compositor: the CPU reference's effect spec in shaders (OpenGL 3.3 core or GLES 3).
+
+It needs a current context and nothing else: the Qt viewfinder gives it the widget's context
+and framebuffer, `process` and the tests an offscreen EGL context (app/compositing/egl.py).
+Every pass mirrors a step of app/compositing/cpu.py, in the same order and at the same sizes,
+so that the two agree to within rounding.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from importlib import resources
+
+import cv2
+import numpy as np
+
+from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
+from app.errors import FocusCamError
+from app.frames import Matte
+from app.imaging import cover_fit
+
+if sys.platform.startswith("linux"):
+    # GLVND's libOpenGL dispatches to whichever context is current, made through GLX (Qt on
+    # X11) or EGL (offscreen): one PyOpenGL for both. Must be set before OpenGL is imported.
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+from OpenGL import GL  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+EFFECT_CODES = {"blur": 0, "replace": 1, "none": 2, "matte": 3}
+MAX_TAPS = 32
+
+
+class GlError(FocusCamError):
+    """No usable GL context, or a shader that does not build."""
+
+
+def _source(name: str) -> str:
+    return resources.files("app.compositing").joinpath(f"shaders/{name}.glsl").read_text()
+
+
+def downscale_steps(src: tuple[int, int], dst: tuple[int, int]) -> list[tuple[int, int]]:
+    """The sizes app.segmentation.resize.downscale goes through: halvings, then one resize."""
+    (w, h), (tw, th) = src, dst
+    steps = []
+    while w >= 2 * tw and h >= 2 * th:
+        w, h = w // 2, h // 2
+        steps.append((w, h))
+    if (w, h) != (tw, th):
+        steps.append((tw, th))
+    return steps
+
+
+@dataclass
+class _Target:
+    fbo: int
+    textures: list[int]
+    size: tuple[int, int]
+
+
+class GlCompositor:
+    """Renders an effect for a frame and its matte with shaders. Use with a current context.
+
+    Textures and framebuffers are made once per size and reused; ``release()`` frees them
+    (call it with the same context current, before the context goes away).
+    """
+
+    name = "gl"
+
+    def __init__(self) -> None:
+        self._programs: dict[str, int] = {}
+        self._uniforms: dict[tuple[int, str], int] = {}
+        self._textures: dict[str, tuple[int, tuple[int, int]]] = {}
+        self._targets: dict[str, _Target] = {}
+        self._vao = 0
+        self._gles = False
+        self._bg_key: tuple[int, tuple[int, int]] | None = None
+        self.uploads = 0  # frame textures created (not updated): the tests read it
+
+    # -- set-up ------------------------------------------------------------------------------
+    def _ensure_ready(self) -> None:
+        if self._vao:
+            return
+        version = GL.glGetString(GL.GL_VERSION)
+        if not version:
+            raise GlError("no current OpenGL context")
+        text = version.decode(errors="replace")
+        self._gles = "OpenGL ES" in text
+        major = GL.glGetIntegerv(GL.GL_MAJOR_VERSION)
+        minor = GL.glGetIntegerv(GL.GL_MINOR_VERSION)
+        if (int(major), int(minor)) < ((3, 0) if self._gles else (3, 3)):
+            raise GlError(f"OpenGL {text} is too old; FocusCam's shaders need 3.3 or GLES 3")
+        self._vao = GL.glGenVertexArrays(1)
+        logger.info("GL compositor on %s (%s)", text, GL.glGetString(GL.GL_RENDERER).decode())
+
+    def _program(self, frag: str) -> int:
+        prog = self._programs.get(frag)
+        if prog:
+            return prog
+        header = (
+            "#version 300 es\nprecision highp float;\nprecision highp int;\n"
+            if self._gles
+            else "#version 330 core\n"
+        )
+        shaders = []
+        for kind, name in ((GL.GL_VERTEX_SHADER, "fullscreen.vert"), (GL.GL_FRAGMENT_SHADER, frag)):
+            sh = GL.glCreateShader(kind)
+            GL.glShaderSource(sh, header + _source(name))
+            GL.glCompileShader(sh)
+            if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
+                log = GL.glGetShaderInfoLog(sh).decode(errors="replace")
+                raise GlError(f"shader {name} does not compile: {log.strip()}")
+            shaders.append(sh)
+        prog = GL.glCreateProgram()
+        for sh in shaders:
+            GL.glAttachShader(prog, sh)
+        GL.glLinkProgram(prog)
+        for sh in shaders:
+            GL.glDeleteShader(sh)
+        if not GL.glGetProgramiv(prog, GL.GL_LINK_STATUS):
+            raise GlError(f"shader {frag} does not link: {GL.glGetProgramInfoLog(prog).decode()}")
+        self._programs[frag] = prog
+        return prog
+
+    def _loc(self, prog: int, name: str) -> int:
+        key = (prog, name)
+        if key not in self._uniforms:
+            self._uniforms[key] = GL.glGetUniformLocation(prog, name)
+        return self._uniforms[key]
+
+    # -- textures and targets ----------------------------------------------------------------
+    def _formats(self, kind: str):
+        # (internal format, format, type) for "rgb8" (BGR uint8 images), "r32f", "rgba8",
+        # "rgba32f" (blur sums).
+        return {
+            "rgb8": (GL.GL_RGB8, GL.GL_RGB, GL.GL_UNSIGNED_BYTE),
+            "rgba8": (GL.GL_RGBA8, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE),
+            "r32f": (GL.GL_R32F, GL.GL_RED, GL.GL_FLOAT),
+            "rgba32f": (GL.GL_RGBA32F, GL.GL_RGBA, GL.GL_FLOAT),
+        }[kind]
+
+    def _new_texture(self, size: tuple[int, int], kind: str, data=None) -> int:
+        internal, fmt, typ = self._formats(kind)
+        tex = GL.glGenTextures(1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+        GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, size[0], size[1], 0, fmt, typ, data)
+        return tex
+
+    def upload(self, name: str, image: np.ndarray, kind: str) -> int:
+        """Put ``image`` in the texture ``name``; it is re-created only when its size changes."""
+        h, w = image.shape[:2]
+        image = np.ascontiguousarray(image)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 1)
+        have = self._textures.get(name)
+        if have is None or have[1] != (w, h):
+            if have is not None:
+                GL.glDeleteTextures([have[0]])
+            tex = self._new_texture((w, h), kind, image)
+            self._textures[name] = (tex, (w, h))
+            if name == "frame":
+                self.uploads += 1
+            return tex
+        _, fmt, typ = self._formats(kind)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, have[0])
+        GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, fmt, typ, image)
+        return have[0]
+
+    def _target(self, name: str, size: tuple[int, int], kinds: tuple[str, ...]) -> _Target:
+        t = self._targets.get(name)
+        if t is not None and t.size == size:
+            return t
+        if t is not None:
+            self._free_target(t)
+        fbo = GL.glGenFramebuffers(1)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+        texes = []
+        for i, kind in enumerate(kinds):
+            tex = self._new_texture(size, kind)
+            GL.glFramebufferTexture2D(
+                GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0 + i, GL.GL_TEXTURE_2D, tex, 0
+            )
+            texes.append(tex)
+        status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+        if status != GL.GL_FRAMEBUFFER_COMPLETE:
+            raise GlError(f"framebuffer {name} {kinds} is not complete (0x{int(status):x})")
+        t = _Target(fbo, texes, size)
+        self._targets[name] = t
+        return t
+
+    def _free_target(self, t: _Target) -> None:
+        GL.glDeleteFramebuffers(1, [t.fbo])
+        GL.glDeleteTextures(t.textures)
+
+    # -- passes ------------------------------------------------------------------------------
+    def _bind(self, prog: int, unit: int, name: str, tex: int) -> None:
+        GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+        GL.glUniform1i(self._loc(prog, name), unit)
+
+    def _draw_into(self, target: _Target, n_outputs: int = 1) -> None:
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target.fbo)
+        GL.glDrawBuffers(n_outputs, [GL.GL_COLOR_ATTACHMENT0 + i for i in range(n_outputs)])
+        GL.glViewport(0, 0, *target.size)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+
+    def _resize_chain(self, name: str, tex: int, src: tuple[int, int], dst: tuple[int, int]) -> int:
+        """``downscale()`` in passes: each step samples the previous one bilinearly."""
+        prog = self._program("resize.frag")
+        for i, size in enumerate(downscale_steps(src, dst)):
+            target = self._target(f"{name}{i}", size, ("rgba8",))
+            GL.glUseProgram(prog)
+            self._bind(prog, 0, "src", tex)
+            GL.glUniform2f(self._loc(prog, "out_size"), *size)
+            self._draw_into(target)
+            tex = target.textures[0]
+        return tex
+
+    def _blurred_background(
+        self, frame_tex: int, frame_size, matte: Matte, spec: EffectSpec
+    ) -> int | None:
+        plan = blur_plan(frame_size, spec.strength)
+        if not plan.active:
+            return None
+        work = plan.work_size
+        gh, gw = matte.guide.shape[:2]
+        if work[0] <= gw and work[1] <= gh:
+            src, src_size = self.upload("guide", matte.guide, "rgb8"), (gw, gh)
+        else:
+            src, src_size = frame_tex, frame_size
+        small = self._resize_chain("small", src, src_size, work)
+        # The matte at the working size (area average), then the background weight.
+        # (Targets are made before textures are bound: making one binds its texture.)
+        mh, mw = matte.alpha.shape
+        alpha_small = self._target("alpha_small", work, ("r32f",))
+        weight = self._target("weight", work, ("r32f",))
+        blur_targets = [self._target(n, work, ("rgba32f", "rgba32f")) for n in ("bh", "bv")]
+        out = self._target("blurred", work, ("rgba8",))
+        prog = self._program("area.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "src", self._textures["matte"][0])
+        GL.glUniform2f(self._loc(prog, "scale"), mw / work[0], mh / work[1])
+        self._draw_into(alpha_small)
+        prog = self._program("weight.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "alpha", alpha_small.textures[0])
+        self._draw_into(weight)
+        # Separable Gaussian of (image * weight, weight) and of the plain image.
+        kernel = cv2.getGaussianKernel(plan.ksize, plan.sigma, cv2.CV_32F).ravel()
+        if kernel.size > MAX_TAPS:
+            raise GlError(f"blur kernel of {kernel.size} taps exceeds {MAX_TAPS}")
+        prog = self._program("blur.frag")
+        GL.glUseProgram(prog)
+        GL.glUniform1i(self._loc(prog, "taps"), kernel.size)
+        GL.glUniform1fv(self._loc(prog, "kernel"), kernel.size, kernel)
+        passes = (
+            (blur_targets[0], (1, 0), True, small, weight.textures[0]),
+            (blur_targets[1], (0, 1), False, *blur_targets[0].textures),
+        )
+        prev = None
+        for target, direction, first, a, b in passes:
+            self._bind(prog, 0, "src_num", a)
+            self._bind(prog, 1, "src_plain", b)
+            GL.glUniform1i(self._loc(prog, "first"), int(first))
+            GL.glUniform2i(self._loc(prog, "dir"), *direction)
+            self._draw_into(target, 2)
+            prev = target
+        prog = self._program("combine.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "num", prev.textures[0])
+        self._bind(prog, 1, "plain", prev.textures[1])
+        GL.glUniform1f(self._loc(prog, "eps"), FILL_EPS)
+        self._draw_into(out)
+        return out.textures[0]
+
+    def draw(
+        self,
+        frame: np.ndarray,
+        matte: Matte | None,
+        spec: EffectSpec,
+        size: tuple[int, int],
+        fbo: int,
+        viewport: tuple[int, int, int, int],
+        mirror: bool = False,
+        for_screen: bool = False,
+        dim: float = 1.0,
+    ) -> None:
+        """Composite into framebuffer ``fbo`` at ``viewport`` (x, y, w, h; w, h == size).
+
+        ``for_screen`` turns rows and channels for a window (top row up, RGB); without it the
+        result is in OpenCV's layout, ready for glReadPixels. ``matte`` None shows the frame.
+        """
+        self._ensure_ready()
+        GL.glBindVertexArray(self._vao)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_SCISSOR_TEST)
+        fh, fw = frame.shape[:2]
+        tex = self.upload("frame", frame, "rgb8")
+        if (fw, fh) != tuple(size):
+            tex = self._resize_chain("frame_small", tex, (fw, fh), tuple(size))
+        effect = spec.effect if matte is not None else "none"
+        background = tex
+        if matte is not None:
+            self.upload("matte", np.ascontiguousarray(matte.alpha, np.float32), "r32f")
+        if effect == "blur":
+            blurred = self._blurred_background(tex, tuple(size), matte, spec)
+            if blurred is None:
+                effect = "none"
+            else:
+                background = blurred
+        elif effect == "replace":
+            key = (id(spec.background), tuple(size))
+            if self._bg_key != key or "replacement" not in self._textures:
+                self.upload("replacement", cover_fit(spec.background, tuple(size)), "rgb8")
+                self._bg_key = key
+            background = self._textures["replacement"][0]
+        prog = self._program("final.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "frame", tex)
+        self._bind(prog, 1, "background", background)
+        self._bind(prog, 2, "matte", self._textures["matte"][0] if matte is not None else tex)
+        GL.glUniform1i(self._loc(prog, "effect"), EFFECT_CODES[effect])
+        GL.glUniform2f(self._loc(prog, "out_size"), *size)
+        GL.glUniform2f(self._loc(prog, "origin"), viewport[0], viewport[1])
+        GL.glUniform1i(self._loc(prog, "mirror"), int(mirror))
+        GL.glUniform1i(self._loc(prog, "flip_y"), int(for_screen))
+        GL.glUniform1i(self._loc(prog, "to_rgb"), int(for_screen))
+        GL.glUniform1f(self._loc(prog, "dim"), dim)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+        if fbo == 0 or for_screen:
+            GL.glDrawBuffers(1, [GL.GL_BACK if fbo == 0 else GL.GL_COLOR_ATTACHMENT0])
+        GL.glViewport(*viewport)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+
+    def render(
+        self, frame: np.ndarray, matte: Matte, spec: EffectSpec, size: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """Offscreen: composite and read the picture back (files, stills, tests; never the
+        live preview). Same call as CpuCompositor.render."""
+        fh, fw = frame.shape[:2]
+        size = tuple(size) if size is not None else (fw, fh)
+        self._ensure_ready()
+        out = self._target("output", size, ("rgba8",))
+        self.draw(frame, matte, spec, size, out.fbo, (0, 0, *size))
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, out.fbo)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        data = GL.glReadPixels(0, 0, size[0], size[1], GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+        return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 3).copy()
+
+    def finish(self) -> None:
+        GL.glFinish()
+
+    def release(self) -> None:
+        """Free every GL object (the context they were made in must be current)."""
+        for t in self._targets.values():
+            self._free_target(t)
+        if self._textures:
+            GL.glDeleteTextures([t for t, _ in self._textures.values()])
+        for prog in self._programs.values():
+            GL.glDeleteProgram(prog)
+        if self._vao:
+            GL.glDeleteVertexArrays(1, [self._vao])
+        self._targets.clear()
+        self._textures.clear()
+        self._programs.clear()
+        self._uniforms.clear()
+        self._vao = 0
+        self._bg_key = None
