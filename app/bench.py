@@ -100,17 +100,82 @@ class PeerBaseline:
         self._seg.close()
 
 
-def bench_size(size: tuple[int, int], n_frames: int, warmup: int = 5) -> dict:
+def _compositor_costs(comp, frames, mattes, spec, size, n_frames, warmup, finish=None) -> dict:
+    """Per-frame wall time and process CPU time of one compositor on the same frames.
+
+    CPU time is the whole process's (every thread, including a software GL driver's), which is
+    what a user's fan and battery feel.
+    """
+    walls, cpus = [], []
+    for i in range(warmup + n_frames):
+        k = i % len(frames)
+        c0, t0 = time.process_time(), time.perf_counter()
+        comp(frames[k], mattes[k], spec, size)
+        if finish is not None:
+            finish()
+        t1, c1 = time.perf_counter(), time.process_time()
+        if i >= warmup:
+            walls.append((t1 - t0) * 1e3)
+            cpus.append((c1 - c0) * 1e3)
+    return {
+        "wall_ms_p50": round(float(np.median(walls)), 3),
+        "wall_ms_p95": round(float(np.percentile(walls, 95)), 3),
+        "cpu_ms_per_frame": round(float(np.mean(cpus)), 3),
+    }
+
+
+def bench_gl(size: tuple[int, int], frames, mattes, spec, n_frames: int, warmup: int = 5) -> dict:
+    """The GL compositor (offscreen EGL, no read-back, as in the live preview) against the CPU
+    compositor, on the same frames and mattes."""
+    from app.compositing.egl import EglContext
+    from app.compositing.gl import GlCompositor
+
+    cpu = CpuCompositor()
+    out = np.empty_like(frames[0])
+    ctx = EglContext()
+    gl = GlCompositor()
+    try:
+        target = None
+
+        def draw(frame, matte, spec, size):
+            nonlocal target
+            if target is None:
+                gl._ensure_ready()
+                target = gl._target("bench_output", size, ("rgba8",))
+            gl.draw(frame, matte, spec, size, target.fbo, (0, 0, *size))
+
+        from OpenGL import GL
+
+        result = _compositor_costs(draw, frames, mattes, spec, size, n_frames, warmup, GL.glFinish)
+        renderer = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
+    finally:
+        gl.release()
+        ctx.close()
+    result["renderer"] = renderer
+    result["context"] = ctx.description
+    cpu_cost = _compositor_costs(
+        lambda f, m, s, z: cpu.render(f, m, s, z, out=out), frames, mattes, spec, size, n_frames,
+        warmup,
+    )  # fmt: skip
+    return {"gl": result, "cpu_compositor": cpu_cost}
+
+
+def bench_size(
+    size: tuple[int, int], n_frames: int, warmup: int = 5, compositor: str = "cpu"
+) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
     spec = EffectSpec("blur", 0.6)
     ours: list[dict[str, float]] = []
     comp = CpuCompositor()
     out = np.empty_like(frames[0])
+    mattes = []
     with SegmentationEngine(video=True) as engine:
         for i in range(warmup + n_frames):
             frame = frames[i % len(frames)]
             matte, t = engine.process(frame, int(i * 1e9 / 30))
+            if i < len(frames):
+                mattes.append(matte)
             t0 = time.perf_counter()
             comp.render(frame, matte, spec, out=out)
             t["composite"] = (time.perf_counter() - t0) * 1e3
@@ -126,7 +191,10 @@ def bench_size(size: tuple[int, int], n_frames: int, warmup: int = 5) -> dict:
     finally:
         baseline.close()
     a, b = _summary(ours), _summary(base_rows)
-    return {"ours": a, "baseline": b, "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2)}
+    result = {"ours": a, "baseline": b, "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2)}
+    if compositor == "gl":
+        result.update(bench_gl(size, frames[: len(mattes)], mattes, spec, n_frames, warmup))
+    return result
 
 
 def peak_rss_mb() -> float:
@@ -135,10 +203,14 @@ def peak_rss_mb() -> float:
     return round(rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1)
 
 
-def run_bench(sizes: list[tuple[int, int]], n_frames: int) -> dict:
+def run_bench(sizes: list[tuple[int, int]], n_frames: int, compositor: str = "cpu") -> dict:
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
-    result = {"sizes": {f"{w}x{h}": bench_size((w, h), n_frames) for w, h in sizes}}
+    if compositor not in ("cpu", "gl"):
+        raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
+    result = {
+        "sizes": {f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor) for w, h in sizes}
+    }
     result["rss_mb"] = peak_rss_mb()
     return result
 

@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("-t", "--time", type=_seconds, default=0.0, metavar="SECONDS",
                     help="close after SECONDS (0: when the window is closed)")  # fmt: skip
     li.add_argument("--stats-json", help="write frame, latency and CPU numbers here on exit")
+    li.add_argument(
+        "--compositor", choices=("gl", "cpu", "auto"), default="auto",
+        help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
+    )  # fmt: skip
 
     st = sub.add_parser("still", help="take one portrait photo without a window")
     st.add_argument("-o", "--output", help="the photo (default: Pictures/FocusCam/FocusCam_*.jpg)")
@@ -88,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
     pr.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.add_argument(
+        "--compositor", choices=("gl", "cpu", "auto"), default="cpu",
+        help="cpu (the reference; auto means cpu here) or gl (the viewfinder's shaders, offscreen)",
+    )  # fmt: skip
 
     be = sub.add_parser("bench", help="measure per-stage latency against a peer-style baseline")
     be.add_argument(
@@ -95,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     be.add_argument("--frames", type=int, default=100)
     be.add_argument("--json", help="also write the JSON here")
+    be.add_argument(
+        "--compositor", choices=("cpu", "gl"), default="cpu",
+        help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
+    )  # fmt: skip
 
     mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
     mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
@@ -118,7 +130,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
         raise UsageError(f"--model {model}: no such file")
     result = process_file(
         args.input, args.output, spec, model, args.mask_out, args.overwrite,
-        progress=not args.no_progress,
+        progress=not args.no_progress, compositor=args.compositor,
     )  # fmt: skip
     print(f"wrote {result.output} ({result.frames} frame{'s' if result.frames != 1 else ''})")
     if result.masks:
@@ -137,7 +149,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"benchmarking {len(sizes)} size(s), {args.frames} frames each on {describe_machine()}",
         file=sys.stderr,
     )
-    result = run_bench(sizes, args.frames)
+    result = run_bench(sizes, args.frames, args.compositor)
     print(write_json(result, Path(args.json) if args.json else None))
     return 0
 
@@ -163,7 +175,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
     return run_live(
         args.source, args.size, args.window, args.time,
-        Path(args.stats_json) if args.stats_json else None,
+        Path(args.stats_json) if args.stats_json else None, args.compositor,
     )  # fmt: skip
 
 

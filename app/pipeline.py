@@ -101,19 +101,27 @@ class PipelineStats:
                 self.stages_ms.setdefault(k, []).append(v)
                 self._recent_stages.setdefault(k, deque(maxlen=self.WINDOW)).append(v)
 
-    def displayed(self, frame: Frame, t_ns: int | None = None) -> None:
-        """The viewer painted ``frame``; counted once per frame however often it is repainted."""
+    def stage(self, name: str, ms: float) -> None:
+        """A stage timed outside the worker (the GL viewfinder's composite)."""
+        with self._lock:
+            self.stages_ms.setdefault(name, []).append(ms)
+            self._recent_stages.setdefault(name, deque(maxlen=self.WINDOW)).append(ms)
+
+    def displayed(self, frame: Frame, t_ns: int | None = None) -> bool:
+        """The viewer painted ``frame``; counted once per frame however often it is repainted.
+        Returns True the first time."""
         t_ns = now_ns() if t_ns is None else t_ns
         key = (frame.source, frame.seq)
         with self._lock:
             if key == self._last_seq:
-                return
+                return False
             self._last_seq = key
             self.frames_displayed += 1
             lat = (t_ns - frame.t_capture_ns) / 1e6
             self.latency_ms.append(lat)
             self._recent_latency.append(lat)
             self._display_times.append(t_ns)
+            return True
 
     def hud(self) -> dict:
         """Rolling numbers for the HUD."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -137,8 +138,11 @@ def process_file(
     mask_out: str | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    compositor: str = "cpu",
 ) -> ProcessResult:
     src, dst = Path(input_path), Path(output_path)
+    if compositor not in ("gl", "cpu", "auto"):
+        raise UsageError(f"unknown compositor {compositor!r}; choose gl, cpu or auto")
     in_kind = _kind(src, "input")
     out_kind = _kind(dst, "output", writing=True)
     if in_kind != out_kind:
@@ -153,19 +157,36 @@ def process_file(
     if dst.resolve() == src.resolve():
         raise UsageError("the output would overwrite the input; choose another name")
     _check_writable(dst.parent.resolve(), str(dst))
-    if in_kind == "image":
-        return _process_image(src, dst, spec, model_path, mask_out)
-    return _process_video(src, dst, spec, model_path, mask_out, progress)
+    with _compositor(compositor) as comp:
+        if in_kind == "image":
+            return _process_image(src, dst, spec, model_path, mask_out, comp)
+        return _process_video(src, dst, spec, model_path, mask_out, progress, comp)
 
 
-def _process_image(src, dst, spec, model_path, mask_out) -> ProcessResult:
+@contextlib.contextmanager
+def _compositor(choice: str):
+    """Files are the CPU reference's job ("auto" means it); "gl" renders the same frames with
+    the viewfinder's shaders in an offscreen context, so that both can be compared."""
+    if choice != "gl":
+        yield CpuCompositor()
+        return
+    from app.compositing.egl import OffscreenGlCompositor
+
+    comp = OffscreenGlCompositor()
+    try:
+        yield comp
+    finally:
+        comp.close()
+
+
+def _process_image(src, dst, spec, model_path, mask_out, comp) -> ProcessResult:
     image = read_image(src)
     h, w = image.shape[:2]
     sink = _MaskSink(mask_out, "image", src.stem, 0, (w, h))
     try:
         with SegmentationEngine(model_path, video=False) as engine:
             matte, _ = engine.process(image)
-        out = CpuCompositor().render(image, matte, spec)
+        out = comp.render(image, matte, spec)
         if sink.active:
             sink.add(0, matte.full((w, h)))
         write_bytes_atomic(dst, encode_image(out, dst.suffix))
@@ -176,7 +197,7 @@ def _process_image(src, dst, spec, model_path, mask_out) -> ProcessResult:
     return ProcessResult(1, dst, masks)
 
 
-def _process_video(src, dst, spec, model_path, mask_out, progress) -> ProcessResult:
+def _process_video(src, dst, spec, model_path, mask_out, progress, comp) -> ProcessResult:
     cap = cv2.VideoCapture(str(src))
     if not cap.isOpened():
         raise FocusCamError(f"{src}: not a readable video (corrupt or unsupported format)")
@@ -196,7 +217,6 @@ def _process_video(src, dst, spec, model_path, mask_out, progress) -> ProcessRes
         from tqdm import tqdm
 
         writer = _open_writer(tmp, fps, (w, h))
-        comp = CpuCompositor()
         out = np.empty_like(first)
         bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr)
         with SegmentationEngine(model_path, video=True) as engine, bar:

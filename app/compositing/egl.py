@@ -56,7 +56,6 @@ class EglContext:
                 self.description = f"EGL {major.value}.{minor.value} ({name})"
                 break
             errors.append(f"{name}: no OpenGL 3.3 or GLES 3 context")
-            EGL.eglTerminate(dpy)
         if self.context is None:
             raise GlError("no offscreen OpenGL context: " + "; ".join(errors))
         self.make_current()
@@ -126,7 +125,8 @@ class EglContext:
                 self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT
             )
             EGL.eglDestroyContext(self.display, self.context)
-            EGL.eglTerminate(self.display)
+            # No eglTerminate: a display is shared by every context on it in this process, and
+            # terminating it would pull the rug from under the others.
             self.context = None
 
 

@@ -35,6 +35,15 @@ EFFECT_CODES = {"blur": 0, "replace": 1, "none": 2, "matte": 3}
 MAX_TAPS = 32
 
 
+# Renderers that run on the CPU: there the GL path costs more CPU than our CPU compositor.
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software rasterizer", "basic render")
+
+
+def is_software_renderer(renderer: str) -> bool:
+    r = renderer.lower()
+    return any(name in r for name in SOFTWARE_RENDERERS)
+
+
 class GlError(FocusCamError):
     """No usable GL context, or a shader that does not build."""
 
@@ -339,9 +348,19 @@ class GlCompositor:
             GL.glDrawBuffers(1, [GL.GL_BACK if fbo == 0 else GL.GL_COLOR_ATTACHMENT0])
         GL.glViewport(*viewport)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+        self._restore_state()
+
+    def _restore_state(self) -> None:
+        """Leave GL as a host (Qt's painter) expects it: default pixel alignment, no program,
+        no vertex array, no textures bound."""
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
+        for unit in range(3):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
 
     def render(
         self, frame: np.ndarray, matte: Matte, spec: EffectSpec, size: tuple[int, int] | None = None
@@ -358,6 +377,7 @@ class GlCompositor:
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
         data = GL.glReadPixels(0, 0, size[0], size[1], GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
         return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 3).copy()
 
     def finish(self) -> None:

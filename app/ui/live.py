@@ -75,6 +75,7 @@ def run_live(
     window: tuple[int, int] = (960, 540),
     seconds: float = 0.0,
     stats_json: Path | None = None,
+    compositor: str = "auto",
 ) -> int:
     problem = display_problem()
     if problem:
@@ -104,7 +105,10 @@ def run_live(
     def make_source(info: SourceInfo):
         return open_source(info.spec, size, cycle)
 
-    win = MainWindow(cycle, make_source, settings, start, list_cameras=list_cameras, banner=banner)
+    win = MainWindow(
+        cycle, make_source, settings, start, list_cameras=list_cameras, banner=banner,
+        compositor=compositor,
+    )  # fmt: skip
     win.resize(window[0], window[1] + win.controls.sizeHint().height())
     win.show()
     if seconds > 0:

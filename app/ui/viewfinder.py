@@ -1,4 +1,7 @@
-"""The CPU viewfinder: paints the picture the worker composited at exactly the widget's size."""
+"""The CPU viewfinder: paints the picture the worker composited at exactly the widget's size.
+
+The HUD, messages and flash are shared with the GL viewfinder (OverlayMixin).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,63 @@ def to_qimage(bgr: np.ndarray) -> QImage:
     return QImage(bgr.data, w, h, bgr.strides[0], QImage.Format.Format_BGR888)
 
 
-class Viewfinder(QWidget):
+class OverlayMixin:
+    """HUD, overlay message and shutter flash, painted with QPainter over any viewfinder."""
+
+    def _init_overlay(self) -> None:
+        self.message = ""
+        self.hud_lines: list[str] = []
+        self._flash = 0.0
+        self._flash_timer = QTimer(self, interval=16)
+        self._flash_timer.timeout.connect(self._fade)
+
+    def flash(self) -> None:
+        self._flash = 1.0
+        self._flash_timer.start()
+        self.update()
+
+    def _fade(self) -> None:
+        self._flash = max(0.0, self._flash - 0.12)
+        if self._flash == 0.0:
+            self._flash_timer.stop()
+        self.update()
+
+    def device_size(self) -> tuple[int, int]:
+        dpr = self.devicePixelRatioF()
+        return max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr))
+
+    def _label(self, p: QPainter, rect: QRect, text: str) -> None:
+        p.setFont(QFont(self.font().family(), 10))
+        fm = p.fontMetrics()
+        r = fm.boundingRect(rect, Qt.AlignmentFlag.AlignLeft, text).adjusted(-6, -3, 6, 3)
+        p.fillRect(r, QColor(0, 0, 0, 150))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
+
+    def _paint_overlay(self, p: QPainter) -> None:
+        if self.hud_lines:
+            p.setFont(QFont("monospace", 9))
+            fm = p.fontMetrics()
+            lh = fm.height()
+            w = max(fm.horizontalAdvance(line) for line in self.hud_lines) + 16
+            box = QRect(8, 8, w, lh * len(self.hud_lines) + 10)
+            p.fillRect(box, QColor(0, 0, 0, 160))
+            p.setPen(QColor(120, 255, 160))
+            for i, line in enumerate(self.hud_lines):
+                p.drawText(16, 8 + 5 + fm.ascent() + i * lh, line)
+        if self.message:
+            p.setFont(QFont(self.font().family(), 13))
+            rect = self.rect().adjusted(40, 0, -40, 0)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            r = p.fontMetrics().boundingRect(rect, flags, self.message).adjusted(-16, -10, 16, 10)
+            p.fillRect(r, QColor(0, 0, 0, 190))
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(rect, flags, self.message)
+        if self._flash > 0:
+            p.fillRect(self.rect(), QColor(255, 255, 255, int(220 * self._flash)))
+
+
+class Viewfinder(QWidget, OverlayMixin):
     """Shows the newest Result, the HUD, an overlay message and the shutter flash.
 
     ``painted`` is emitted after each paint with the Result shown, stamped when the paint
@@ -39,11 +98,7 @@ class Viewfinder(QWidget):
         self._array: np.ndarray | None = None
         self._self_view: tuple[QImage, np.ndarray] | None = None
         self.soft = False  # the last frame, softened, while a new camera opens
-        self.message = ""
-        self.hud_lines: list[str] = []
-        self._flash = 0.0
-        self._flash_timer = QTimer(self, interval=16)
-        self._flash_timer.timeout.connect(self._fade)
+        self._init_overlay()
 
     # -- input -------------------------------------------------------------------------------
     def show_result(self, result: Result) -> None:
@@ -69,24 +124,9 @@ class Viewfinder(QWidget):
             self.soft = True
         self.update()
 
-    def flash(self) -> None:
-        self._flash = 1.0
-        self._flash_timer.start()
-        self.update()
-
-    def _fade(self) -> None:
-        self._flash = max(0.0, self._flash - 0.12)
-        if self._flash == 0.0:
-            self._flash_timer.stop()
-        self.update()
-
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.resized.emit()
-
-    def device_size(self) -> tuple[int, int]:
-        dpr = self.devicePixelRatioF()
-        return max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr))
 
     def picture_rect(self) -> QRectF:
         """Where the picture goes: centred, as large as fits, aspect kept. The worker renders at
@@ -117,36 +157,6 @@ class Viewfinder(QWidget):
                 self._label(p, QRect(int(target.left()) + 12, int(target.top()) + 12, 400, 28),
                             "Call preview: what others see (720p, not mirrored)")  # fmt: skip
         self._paint_overlay(p)
-        if self._flash > 0:
-            p.fillRect(self.rect(), QColor(255, 255, 255, int(220 * self._flash)))
         p.end()
         if self.result is not None and not self.soft:
             self.painted.emit(self.result, now_ns())
-
-    def _label(self, p: QPainter, rect: QRect, text: str) -> None:
-        p.setFont(QFont(self.font().family(), 10))
-        fm = p.fontMetrics()
-        r = fm.boundingRect(rect, Qt.AlignmentFlag.AlignLeft, text).adjusted(-6, -3, 6, 3)
-        p.fillRect(r, QColor(0, 0, 0, 150))
-        p.setPen(QColor(255, 255, 255))
-        p.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
-
-    def _paint_overlay(self, p: QPainter) -> None:
-        if self.hud_lines:
-            p.setFont(QFont("monospace", 9))
-            fm = p.fontMetrics()
-            lh = fm.height()
-            w = max(fm.horizontalAdvance(line) for line in self.hud_lines) + 16
-            box = QRect(8, 8, w, lh * len(self.hud_lines) + 10)
-            p.fillRect(box, QColor(0, 0, 0, 160))
-            p.setPen(QColor(120, 255, 160))
-            for i, line in enumerate(self.hud_lines):
-                p.drawText(16, 8 + 5 + fm.ascent() + i * lh, line)
-        if self.message:
-            p.setFont(QFont(self.font().family(), 13))
-            rect = self.rect().adjusted(40, 0, -40, 0)
-            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            r = p.fontMetrics().boundingRect(rect, flags, self.message).adjusted(-16, -10, 16, 10)
-            p.fillRect(r, QColor(0, 0, 0, 190))
-            p.setPen(QColor(255, 255, 255))
-            p.drawText(rect, flags, self.message)

@@ -40,6 +40,32 @@ logger = logging.getLogger(__name__)
 EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
 
 
+def make_viewfinder(choice: str):
+    """(viewfinder, what the HUD calls it) for ``--compositor`` gl, cpu or auto."""
+    if choice not in ("gl", "cpu", "auto"):
+        raise FocusCamError(f"unknown compositor {choice!r}; choose gl, cpu or auto")
+    if choice in ("gl", "auto"):
+        from app.compositing.gl import is_software_renderer
+        from app.ui.gl_viewfinder import GlViewfinder, probe_gl
+
+        fmt, why, renderer = probe_gl()
+        if fmt is not None and choice == "auto" and is_software_renderer(renderer):
+            # A GPU emulated on the CPU costs more CPU than compositing on the CPU directly.
+            logger.warning(
+                "compositing on the CPU: OpenGL here is %s, a software renderer", renderer
+            )
+            return Viewfinder(), "cpu (GL is software)"
+        if fmt is not None:
+            logger.info("viewfinder compositor: GL, %s on %s", why, renderer)
+            return GlViewfinder(fmt), f"gl ({why}, {renderer.split(' (')[0]})"
+        if choice == "gl":
+            raise FocusCamError(f"no OpenGL 3.3 or GLES 3 for the GL compositor here: {why}")
+        logger.warning("compositing on the CPU: no GL viewfinder here (%s)", why)
+        return Viewfinder(), "cpu (no GL)"
+    logger.info("viewfinder compositor: CPU")
+    return Viewfinder(), "cpu"
+
+
 class MainWindow(QMainWindow):
     """One window, one pipeline. Threads report through these signals (queued to the UI)."""
 
@@ -59,6 +85,7 @@ class MainWindow(QMainWindow):
         list_cameras: Callable[[], list[SourceInfo]] | None = None,
         banner: str = "",
         backoff: tuple[float, float] = (0.5, 5.0),
+        compositor: str = "auto",
     ) -> None:
         super().__init__()
         self.setWindowTitle("FocusCam")
@@ -74,7 +101,7 @@ class MainWindow(QMainWindow):
         self._banner = banner
         self.final_stats: dict | None = None
 
-        self.viewfinder = Viewfinder()
+        self.viewfinder, self.compositor_description = make_viewfinder(compositor)
         self.viewfinder.painted.connect(self._painted)
         self._build_controls()
         self._build_actions()
@@ -281,7 +308,11 @@ class MainWindow(QMainWindow):
         self.viewfinder.show_result(result)
 
     def _painted(self, result: Result, t_ns: int) -> None:
-        self.pipeline.stats.displayed(result.frame, t_ns)
+        stats = self.pipeline.stats
+        if stats.displayed(result.frame, t_ns) and self.viewfinder.compositor_name == "gl":
+            paint_ms = self.viewfinder.paint_ms
+            if paint_ms and result.view is None:
+                stats.stage("composite", paint_ms[-1])
 
     def _source_state(self, state: SourceState) -> None:
         if state.tag != self.pipeline.current_tag or self._closed:
@@ -330,10 +361,13 @@ class MainWindow(QMainWindow):
             f"{k} {st[k]:.1f}" for k in ("segment", "refine", "composite") if k in st
         )
         size = f"{r.frame.size[0]}x{r.frame.size[1]}" if r else "–"
-        view = (
-            "x".join(map(str, r.view.shape[1::-1])) if r is not None and r.view is not None else "–"
-        )
-        comp = self.viewfinder.compositor_name
+        if r is not None and r.view is not None:
+            view = "x".join(map(str, r.view.shape[1::-1]))
+        else:
+            rect = self.viewfinder.picture_rect()
+            dpr = self.viewfinder.devicePixelRatioF()
+            view = f"{round(rect.width() * dpr)}x{round(rect.height() * dpr)}"
+        comp = self.compositor_description
         self.viewfinder.hud_lines = [
             f"{h['fps']:5.1f} fps   latency p50 {h['latency_p50']:.0f} ms"
             f"  p95 {h['latency_p95']:.0f} ms",
@@ -438,5 +472,8 @@ class MainWindow(QMainWindow):
             self.pipeline.close(timeout=1.0)
             self.final_stats = self.pipeline.stats_summary()
             self.stills.close()
+            release_gl = getattr(self.viewfinder, "release_gl", None)
+            if release_gl is not None:
+                release_gl()
             self.settings.sync()
         super().closeEvent(event)

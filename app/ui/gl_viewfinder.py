@@ -1,0 +1,178 @@
+"""The GL viewfinder: the frame and the low-resolution matte go to the GPU as textures and the
+shaders of app/compositing/gl.py do the rest, straight into the window. No pixel comes back."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from PyQt6.QtCore import QRectF, pyqtSignal
+from PyQt6.QtGui import QOffscreenSurface, QOpenGLContext, QPainter, QSurfaceFormat
+from PyQt6.QtOpenGLWidgets import QOpenGLWidget
+from PyQt6.QtWidgets import QApplication, QSizePolicy, QWidget
+
+from app.compositing.spec import EffectSpec
+from app.frames import Matte, now_ns
+from app.pipeline import Result
+from app.ui.viewfinder import OverlayMixin
+
+logger = logging.getLogger(__name__)
+
+# Platforms whose windows cannot hold an OpenGL widget.
+NO_GL_PLATFORMS = {"offscreen", "minimal", "vnc", "linuxfb"}
+
+
+def surface_format(gles: bool = False) -> QSurfaceFormat:
+    fmt = QSurfaceFormat()
+    if gles:
+        fmt.setRenderableType(QSurfaceFormat.RenderableType.OpenGLES)
+        fmt.setVersion(3, 0)
+    else:
+        fmt.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
+        fmt.setVersion(3, 3)
+        fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setSwapInterval(0)  # the camera sets the pace, not the display's vsync
+    return fmt
+
+
+def probe_gl() -> tuple[QSurfaceFormat | None, str, str]:
+    """(surface format a GL viewfinder can use here or None, version or why not, renderer)."""
+    platform = QApplication.platformName()
+    if platform in NO_GL_PLATFORMS:
+        return None, f"the {platform!r} Qt platform has no OpenGL windows", ""
+    reasons = []
+    for gles in (False, True):
+        fmt = surface_format(gles)
+        ctx = QOpenGLContext()
+        ctx.setFormat(fmt)
+        if not ctx.create():
+            reasons.append(f"no {'GLES 3' if gles else 'OpenGL 3.3 core'} context")
+            continue
+        got = ctx.format()
+        major, minor = got.majorVersion(), got.minorVersion()
+        if (major, minor) < ((3, 0) if gles else (3, 3)) or ctx.isOpenGLES() != gles:
+            reasons.append(f"only {'GLES' if ctx.isOpenGLES() else 'OpenGL'} {major}.{minor}")
+            continue
+        surface = QOffscreenSurface()
+        surface.setFormat(got)
+        surface.create()
+        ok = ctx.makeCurrent(surface)
+        renderer = ""
+        if ok:
+            from OpenGL import GL
+
+            renderer = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace")
+            ctx.doneCurrent()
+        surface.destroy()
+        if ok:
+            kind = "GLES" if gles else "OpenGL"
+            return fmt, f"{kind} {major}.{minor}", renderer
+        reasons.append("context cannot be made current")
+    return None, "; ".join(reasons), ""
+
+
+class GlViewfinder(QOpenGLWidget, OverlayMixin):
+    """Same interface as the CPU Viewfinder; composites with shaders at the shown size."""
+
+    resized = pyqtSignal()
+    painted = pyqtSignal(object, object)
+    compositor_name = "gl"
+
+    def __init__(self, fmt: QSurfaceFormat, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFormat(fmt)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.result: Result | None = None
+        self.soft = False
+        self.gl = None
+        self.gl_description = ""
+        self.paint_ms: list[float] = []  # CPU-side time of each GL composite (HUD, stats)
+        self._init_overlay()
+
+    # -- input -------------------------------------------------------------------------------
+    def show_result(self, result: Result) -> None:
+        self.result = result
+        self.soft = False
+        self.update()
+
+    def soften(self) -> None:
+        self.soft = True
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.resized.emit()
+
+    def picture_rect(self) -> QRectF:
+        r = self.result
+        if r is None:
+            return QRectF()
+        iw, ih = (r.view.shape[1], r.view.shape[0]) if r.view is not None else r.frame.size
+        s = min(self.width() / iw, self.height() / ih)
+        w, h = iw * s, ih * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    # -- GL ----------------------------------------------------------------------------------
+    def initializeGL(self) -> None:  # noqa: N802
+        from OpenGL import GL
+
+        from app.compositing.gl import GlCompositor
+
+        self.gl = GlCompositor()
+        self.gl_description = GL.glGetString(GL.GL_VERSION).decode(errors="replace")
+        logger.info("GL viewfinder: %s", self.gl_description)
+        ctx = self.context()
+        ctx.aboutToBeDestroyed.connect(self._release)
+
+    def release_gl(self) -> None:
+        """Free GL objects now (the window is closing), with the widget's context current."""
+        self._release()
+
+    def _release(self) -> None:
+        """Free GL objects with their context current (also as the context goes away)."""
+        if self.gl is not None:
+            self.makeCurrent()
+            self.gl.release()
+            self.doneCurrent()
+            self.gl = None
+
+    def paintGL(self) -> None:  # noqa: N802
+        from OpenGL import GL
+
+        GL.glClearColor(0.0, 0.0, 0.0, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        r = self.result
+        if r is not None and self.gl is not None:
+            t0 = time.perf_counter()
+            self._draw(r)
+            self.paint_ms.append((time.perf_counter() - t0) * 1e3)
+            del self.paint_ms[:-240]
+        p = QPainter(self)
+        self._paint_overlay(p)
+        p.end()
+        if r is not None and not self.soft:
+            self.painted.emit(r, now_ns())
+
+    def _draw(self, r: Result) -> None:
+        rect = self.picture_rect()
+        dpr = self.devicePixelRatioF()
+        x, y = round(rect.left() * dpr), round(rect.top() * dpr)
+        w, h = max(2, round(rect.width() * dpr)), max(2, round(rect.height() * dpr))
+        fb_h = round(self.height() * dpr)
+        viewport = (x, fb_h - y - h, w, h)  # GL counts rows from the bottom
+        fbo = self.defaultFramebufferObject()
+        request = r.request
+        if r.view is not None:
+            # Already composited on the CPU (call preview: the picture that leaves the window).
+            self.gl.draw(r.view, None, EffectSpec("none"), (w, h), fbo, viewport, for_screen=True)
+            return
+        spec, matte = request.spec, r.matte
+        if self.soft:
+            spec = EffectSpec("blur", 1.0)
+            matte = Matte(np.zeros_like(matte.alpha), matte.guide, matte.model)
+        self.gl.draw(
+            r.frame.image, matte, spec, (w, h), fbo, viewport,
+            mirror=request.mirror, for_screen=True, dim=0.6 if self.soft else 1.0,
+        )  # fmt: skip

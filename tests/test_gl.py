@@ -1,0 +1,143 @@
+"""The GL compositor against the CPU reference, with Mesa: offscreen through EGL, and the real
+GL viewfinder window on Xvfb. These fail, never skip, when no GL context can be made."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.compositing.cpu import CpuCompositor
+from app.compositing.spec import EffectSpec
+from app.samples import scene
+from app.segmentation.engine import SegmentationEngine
+from app.synthetic import Scene
+from tests.conftest import write_video
+
+pytestmark = pytest.mark.gl
+
+ROOT = Path(__file__).resolve().parent.parent
+MEAN_MAX, P99_MAX = 1.5, 8.0  # out of 255
+
+
+@pytest.fixture(scope="module")
+def real_frames():
+    """Frames of a real portrait swaying over a real photo, with the engine's real mattes."""
+    s = Scene((1280, 720), "coffee.png", "sway", noise=2.0)
+    frames = [s.frame(i).image for i in range(6)]
+    with SegmentationEngine() as engine:
+        mattes = [engine.process(f, i * 33_000_000)[0] for i, f in enumerate(frames)]
+    return frames[2:], mattes[2:]
+
+
+@pytest.fixture(scope="module")
+def gl():
+    from app.compositing.egl import OffscreenGlCompositor
+
+    comp = OffscreenGlCompositor()  # GlError here fails every GL test: no skip
+    yield comp
+    comp.close()
+
+
+SPECS = {
+    "blur": lambda: EffectSpec("blur", 0.7),
+    "blur-light": lambda: EffectSpec("blur", 0.15),
+    "replace": lambda: EffectSpec("replace", background=scene("rocket.jpg")),
+    "none": lambda: EffectSpec("none"),
+    "matte": lambda: EffectSpec("matte"),
+}
+
+
+@pytest.mark.parametrize("effect", list(SPECS))
+@pytest.mark.parametrize("size", [None, (960, 540), (480, 270)])
+def test_gl_matches_the_cpu_reference(gl, real_frames, effect, size):
+    spec = SPECS[effect]()
+    cpu = CpuCompositor()
+    for frame, matte in zip(*real_frames, strict=True):
+        a = cpu.render(frame, matte, spec, size)
+        b = gl.render(frame, matte, spec, size)
+        assert a.shape == b.shape
+        d = np.abs(a.astype(int) - b.astype(int))
+        assert d.mean() <= MEAN_MAX and np.percentile(d, 99) <= P99_MAX, (
+            effect, size, d.mean(), np.percentile(d, 99),
+        )  # fmt: skip
+
+
+def test_gl_blur_is_really_a_blur_and_keeps_the_person(gl, real_frames):
+    """Parity could hold for two wrong pictures: check what the picture is, too."""
+    frame, matte = real_frames[0][0], real_frames[1][0]
+    out = gl.render(frame, matte, EffectSpec("blur", 1.0))
+    alpha = matte.full((frame.shape[1], frame.shape[0]))
+    person, background = alpha > 0.99, alpha < 0.01
+    d = np.abs(out.astype(int) - frame).mean(axis=2)
+    assert d[person].mean() < 1.0
+    assert d[background].mean() > 5.0
+
+
+def test_process_renders_with_the_gl_compositor_like_the_cpu_one(tmp_path):
+    from app.cli import main
+    from app.samples import portrait_path
+
+    outs = {}
+    for comp in ("cpu", "gl"):
+        outs[comp] = tmp_path / f"{comp}.png"
+        assert main(["process", str(portrait_path()), "-o", str(outs[comp]),
+                     "--compositor", comp]) == 0  # fmt: skip
+    import cv2
+
+    a, b = (cv2.imread(str(outs[c])).astype(int) for c in ("cpu", "gl"))
+    assert np.abs(a - b).mean() <= MEAN_MAX
+
+
+def test_bench_reports_the_gl_path(tmp_path):
+    from app.bench import run_bench
+
+    result = run_bench([(640, 360)], 3, compositor="gl")
+    row = result["sizes"]["640x360"]
+    for key in ("gl", "cpu_compositor"):
+        assert row[key]["wall_ms_p50"] > 0 and row[key]["cpu_ms_per_frame"] > 0
+    assert row["gl"]["renderer"]
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    """A private X server for the window tests; started here, stopped after."""
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    display = proc.stdout.readline().decode().strip()
+    assert display, "Xvfb did not start (run scripts/setup as root to install it)"
+    yield f":{display}"
+    proc.terminate()
+    proc.wait(5)
+    proc.stdout.close()
+
+
+@pytest.mark.parametrize("effect", ["blur", "replace", "none"])
+def test_gl_viewfinder_on_xvfb_matches_the_cpu_picture_without_reading_pixels_back(
+    xvfb, tmp_path, effect
+):
+    s = Scene((1280, 720), "coffee.png", "sway", noise=2.0)
+    clip = write_video(tmp_path / "clip.avi", [s.frame(i).image for i in range(30)],
+                       fps=30.0, fourcc="MJPG")  # fmt: skip
+    env = dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "gl_window_check.py"), str(clip),
+         str(tmp_path / "settings.ini"), effect],
+        capture_output=True, text=True, env=env, timeout=180, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["compositor"].startswith("gl (")
+    assert report["frames_displayed"] >= 20
+    assert report["readbacks_during_preview"] == 0
+    assert report["frame_texture_creations"] == 1  # re-created only when the size changes
+    assert report["mirrored"] is True  # a front camera
+    assert report["mean_diff"] <= MEAN_MAX and report["p99_diff"] <= P99_MAX, report
+    assert report["gl_released"]
