@@ -5,7 +5,7 @@ MJPG like most webcams send), runs `focuscam live` on each for SECONDS in a 960x
 under Xvfb when there is no display, and prints one JSON document with every run's
 `--stats-json` plus the share of source frames displayed.
 
-Run: .venv/bin/python scripts/live_numbers.py [--seconds 20] [--compositor cpu]
+Run: .venv/bin/python scripts/live_numbers.py [--seconds 20] [--compositors cpu,gl]
 """
 
 from __future__ import annotations
@@ -54,13 +54,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: 720p30,1080p30")
-    parser.add_argument("extra", nargs="*", help="more `focuscam live` options (after --)")
+    parser.add_argument("--compositors", default="cpu", help="comma-separated: cpu,gl")
     args = parser.parse_args()
-    out = {}
+    out: dict = {}
     with tempfile.TemporaryDirectory(prefix="focuscam-live-") as tmp:
         for name in args.sizes.split(","):
             clip = make_clip(Path(tmp) / f"{name}.avi", SIZES[name])
-            out[name] = run_live(clip, args.seconds, Path(tmp) / f"{name}.json", args.extra)
+            for comp in args.compositors.split(","):
+                stats = Path(tmp) / f"{name}-{comp}.json"
+                extra = ["--compositor", comp]
+                out.setdefault(name, {})[comp] = run_live(clip, args.seconds, stats, extra)
     print(json.dumps(out, indent=2))
 
 
