@@ -12,10 +12,12 @@ from PyQt6.QtGui import QOffscreenSurface, QOpenGLContext, QPainter, QSurfaceFor
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QApplication, QSizePolicy, QWidget
 
+import app.compositing.gl  # noqa: F401  (chooses PyOpenGL's platform before OpenGL loads)
 from app.compositing.spec import EffectSpec
+from app.errors import FocusCamError
 from app.frames import Matte, now_ns
 from app.pipeline import Result
-from app.ui.viewfinder import OverlayMixin
+from app.ui.viewfinder import OverlayMixin, Viewfinder, to_qimage
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +152,9 @@ class GlViewfinder(QOpenGLWidget, OverlayMixin):
             self.paint_ms.append((time.perf_counter() - t0) * 1e3)
             del self.paint_ms[:-240]
         p = QPainter(self)
+        if r is not None and r.self_view is not None and not self.soft:
+            sv = r.self_view
+            self._paint_call(p, self.picture_rect(), to_qimage(sv))
         self._paint_overlay(p)
         p.end()
         if r is not None and not self.soft:
@@ -176,3 +181,28 @@ class GlViewfinder(QOpenGLWidget, OverlayMixin):
             r.frame.image, matte, spec, (w, h), fbo, viewport,
             mirror=request.mirror, for_screen=True, dim=0.6 if self.soft else 1.0,
         )  # fmt: skip
+
+
+def make_viewfinder(choice: str):
+    """(viewfinder, what the HUD calls it) for ``--compositor`` gl, cpu or auto."""
+    if choice not in ("gl", "cpu", "auto"):
+        raise FocusCamError(f"unknown compositor {choice!r}; choose gl, cpu or auto")
+    if choice in ("gl", "auto"):
+        from app.compositing.gl import is_software_renderer
+
+        fmt, why, renderer = probe_gl()
+        if fmt is not None and choice == "auto" and is_software_renderer(renderer):
+            # A GPU emulated on the CPU costs more CPU than compositing on the CPU directly.
+            logger.warning(
+                "compositing on the CPU: OpenGL here is %s, a software renderer", renderer
+            )
+            return Viewfinder(), "cpu (GL is software)"
+        if fmt is not None:
+            logger.info("viewfinder compositor: GL, %s on %s", why, renderer)
+            return GlViewfinder(fmt), f"gl ({why}, {renderer.split(' (')[0]})"
+        if choice == "gl":
+            raise FocusCamError(f"no OpenGL 3.3 or GLES 3 for the GL compositor here: {why}")
+        logger.warning("compositing on the CPU: no GL viewfinder here (%s)", why)
+        return Viewfinder(), "cpu (no GL)"
+    logger.info("viewfinder compositor: CPU")
+    return Viewfinder(), "cpu"

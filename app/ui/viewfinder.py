@@ -54,6 +54,18 @@ class OverlayMixin:
         p.setPen(QColor(255, 255, 255))
         p.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
 
+    def _paint_call(self, p: QPainter, target: QRectF, self_view: QImage) -> None:
+        """Call preview: your mirrored self-view in the corner, and what the big picture is."""
+        dpr = self.devicePixelRatioF()
+        sw, sh = self_view.width() / dpr, self_view.height() / dpr
+        box = QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
+        p.drawImage(box, self_view)
+        p.setPen(QPen(QColor(255, 255, 255), 2))
+        p.drawRect(box)
+        # Bottom left, clear of the HUD (top left) and the self-view (bottom right).
+        self._label(p, QRect(int(target.left()) + 12, int(target.bottom()) - 34, 420, 24),
+                    "Call preview: what others see (720p, not mirrored)")  # fmt: skip
+
     def _paint_overlay(self, p: QPainter) -> None:
         if self.hud_lines:
             p.setFont(QFont("monospace", 9))
@@ -147,15 +159,7 @@ class Viewfinder(QWidget, OverlayMixin):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self._image)
             if self._self_view is not None:
-                sv = self._self_view[0]
-                dpr = self.devicePixelRatioF()
-                sw, sh = sv.width() / dpr, sv.height() / dpr
-                box = QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
-                p.drawImage(box, sv)
-                p.setPen(QPen(QColor(255, 255, 255), 2))
-                p.drawRect(box)
-                self._label(p, QRect(int(target.left()) + 12, int(target.top()) + 12, 400, 28),
-                            "Call preview: what others see (720p, not mirrored)")  # fmt: skip
+                self._paint_call(p, target, self._self_view[0])
         self._paint_overlay(p)
         p.end()
         if self.result is not None and not self.soft:

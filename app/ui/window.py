@@ -8,22 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QSize, Qt, QTimer, QUrl, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QImage, QKeySequence, QPixmap
-from PyQt6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSlider,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)  # fmt: skip
+from PyQt6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
@@ -32,38 +19,11 @@ from app.pipeline import OutputRequest, Pipeline, Result
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.still import StillOptions, StillRenderer, default_folder
+from app.ui.controls import EFFECTS, ControlBar
+from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
-from app.ui.viewfinder import Viewfinder
 
 logger = logging.getLogger(__name__)
-
-EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
-
-
-def make_viewfinder(choice: str):
-    """(viewfinder, what the HUD calls it) for ``--compositor`` gl, cpu or auto."""
-    if choice not in ("gl", "cpu", "auto"):
-        raise FocusCamError(f"unknown compositor {choice!r}; choose gl, cpu or auto")
-    if choice in ("gl", "auto"):
-        from app.compositing.gl import is_software_renderer
-        from app.ui.gl_viewfinder import GlViewfinder, probe_gl
-
-        fmt, why, renderer = probe_gl()
-        if fmt is not None and choice == "auto" and is_software_renderer(renderer):
-            # A GPU emulated on the CPU costs more CPU than compositing on the CPU directly.
-            logger.warning(
-                "compositing on the CPU: OpenGL here is %s, a software renderer", renderer
-            )
-            return Viewfinder(), "cpu (GL is software)"
-        if fmt is not None:
-            logger.info("viewfinder compositor: GL, %s on %s", why, renderer)
-            return GlViewfinder(fmt), f"gl ({why}, {renderer.split(' (')[0]})"
-        if choice == "gl":
-            raise FocusCamError(f"no OpenGL 3.3 or GLES 3 for the GL compositor here: {why}")
-        logger.warning("compositing on the CPU: no GL viewfinder here (%s)", why)
-        return Viewfinder(), "cpu (no GL)"
-    logger.info("viewfinder compositor: CPU")
-    return Viewfinder(), "cpu"
 
 
 class MainWindow(QMainWindow):
@@ -130,85 +90,24 @@ class MainWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------
     def _build_controls(self) -> None:
-        def nofocus(w):
-            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the shutter
-            return w
-
-        self.shutter = nofocus(QPushButton("Take photo"))
-        self.shutter.setToolTip("Take a full-quality photo (Space)")
-        self.shutter.clicked.connect(self.take_photo)
-        self.switch = nofocus(QPushButton("Switch camera"))
-        self.switch.setToolTip("Next camera (C)")
-        self.switch.clicked.connect(self.next_camera)
-        self.camera_label = QLabel()
-        self.effect = nofocus(QComboBox())
-        for key, label in EFFECTS:
-            self.effect.addItem(label, key)
-        self.effect.setToolTip("Background effect (B)")
-        self.effect.currentIndexChanged.connect(
-            lambda _: self._set("effect", self.effect.currentData())
-        )
-        self.strength = nofocus(QSlider(Qt.Orientation.Horizontal))
-        self.strength.setRange(0, 100)
-        self.strength.setFixedWidth(120)
-        self.strength.setToolTip("Blur strength")
-        self.strength.valueChanged.connect(lambda v: self._set("strength", v / 100))
-        self.pick_bg = nofocus(QPushButton("Background…"))
-        self.pick_bg.clicked.connect(self.choose_background)
-        self.mirror = nofocus(QCheckBox("Mirror"))
-        self.mirror.setToolTip("Mirror the preview of front cameras (M)")
-        self.mirror.toggled.connect(lambda v: self._set("mirror", v))
-        self.call = nofocus(QCheckBox("Call preview"))
-        self.call.setToolTip("See what a video call receives (V)")
-        self.call.toggled.connect(lambda v: self._set("call_preview", v))
-        self.hud = nofocus(QCheckBox("HUD"))
-        self.hud.setToolTip("Frame rate, latency and timings (H)")
-        self.hud.toggled.connect(lambda v: self._set("hud", v))
-        self.thumb = nofocus(QToolButton())
-        self.thumb.setIconSize(QSize(64, 36))
-        self.thumb.setToolTip("Open the photo folder")
-        self.thumb.clicked.connect(self.open_folder)
-        self.thumb.hide()
-        self.more = nofocus(QToolButton())
-        self.more.setText("⋯")
-        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.more)
-        menu.addAction("Photo folder…", self.choose_folder)
-        self._opt_actions = {}
-        for key, label in (
-            ("save_original", "Also save the unblurred original"),
-            ("save_matte", "Also save the matte (PNG)"),
-            ("mirror_photos", "Mirror saved photos"),
-        ):
-            act = menu.addAction(label)
-            act.setCheckable(True)
-            act.toggled.connect(lambda v, k=key: self._set(k, v))
-            self._opt_actions[key] = act
-        self.more.setMenu(menu)
-
-        bar = QHBoxLayout()
-        bar.setContentsMargins(8, 6, 8, 6)
-        for w in (self.shutter, self.thumb, self.switch, self.camera_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        for w in (
-            self.effect,
-            self.strength,
-            self.pick_bg,
-            self.mirror,
-            self.call,
-            self.hud,
-            self.more,
-        ):
-            bar.addWidget(w)
-        self.controls = QWidget()
-        self.controls.setLayout(bar)
+        bar = self.controls = ControlBar()
+        bar.shutter_clicked.connect(self.take_photo)
+        bar.switch_clicked.connect(self.next_camera)
+        bar.background_clicked.connect(self.choose_background)
+        bar.folder_clicked.connect(self.choose_folder)
+        bar.thumbnail_clicked.connect(self.open_folder)
+        bar.changed.connect(self._set)
+        # The widgets a user (and a test) reaches for.
+        self.effect, self.strength, self.mirror = bar.effect, bar.strength, bar.mirror
+        self.call, self.hud, self.thumb, self.camera_label = (
+            bar.call, bar.hud, bar.thumb, bar.camera_label,
+        )  # fmt: skip
         root = QWidget()
         lay = QVBoxLayout(root)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.viewfinder, 1)
-        lay.addWidget(self.controls)
+        lay.addWidget(bar)
         self.setCentralWidget(root)
 
     def _build_actions(self) -> None:
@@ -236,24 +135,9 @@ class MainWindow(QMainWindow):
         return self.cameras[self.index]
 
     def _sync_controls(self) -> None:
-        s = self.settings
-        for w in (self.effect, self.strength, self.mirror, self.call, self.hud):
-            w.blockSignals(True)
-        self.effect.setCurrentIndex(max(0, self.effect.findData(s.get("effect"))))
-        self.strength.setValue(round(s.get("strength") * 100))
-        self.mirror.setChecked(s.get("mirror"))
-        self.call.setChecked(s.get("call_preview"))
-        self.hud.setChecked(s.get("hud"))
-        for key, act in self._opt_actions.items():
-            act.blockSignals(True)
-            act.setChecked(s.get(key))
-            act.blockSignals(False)
-        for w in (self.effect, self.strength, self.mirror, self.call, self.hud):
-            w.blockSignals(False)
-        self.strength.setEnabled(s.get("effect") == "blur")
         cam = self.camera
-        self.camera_label.setText(f"{cam.name} ({cam.facing})")
-        self.switch.setEnabled(len(self.cameras) > 1 or self.list_cameras is not None)
+        can_switch = len(self.cameras) > 1 or self.list_cameras is not None
+        self.controls.show_settings(self.settings.get, f"{cam.name} ({cam.facing})", can_switch)
 
     def _set(self, key: str, value: object) -> None:
         self.settings.set(key, value)
@@ -289,7 +173,9 @@ class MainWindow(QMainWindow):
             spec=self._spec(),
             mirror=self.preview_mirrored,
             call_preview=self.settings.get("call_preview"),
-            composite=self.viewfinder.compositor_name == "cpu",
+            # The call picture is an output that leaves the window: the CPU path renders it,
+            # also under the GL viewfinder, which then only shows it.
+            composite=self.viewfinder.compositor_name == "cpu" or self.settings.get("call_preview"),
         )
 
     def _view_resized(self) -> None:

@@ -1,0 +1,120 @@
+"""The control bar under the viewfinder. Widgets only: it says what the user did through
+signals and never acts itself, so the window stays the one place with behaviour."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QWidget,
+)  # fmt: skip
+
+EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
+PHOTO_OPTIONS = (
+    ("save_original", "Also save the unblurred original"),
+    ("save_matte", "Also save the matte (PNG)"),
+    ("mirror_photos", "Mirror saved photos"),
+)
+
+
+def _nofocus(w):
+    w.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Space stays the shutter, whatever was clicked
+    return w
+
+
+class ControlBar(QWidget):
+    shutter_clicked = pyqtSignal()
+    switch_clicked = pyqtSignal()
+    background_clicked = pyqtSignal()
+    folder_clicked = pyqtSignal()
+    thumbnail_clicked = pyqtSignal()
+    changed = pyqtSignal(str, object)  # (setting key, new value)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shutter = _nofocus(QPushButton("Take photo"))
+        self.shutter.setToolTip("Take a full-quality photo (Space)")
+        self.shutter.clicked.connect(self.shutter_clicked)
+        self.switch = _nofocus(QPushButton("Switch camera"))
+        self.switch.setToolTip("Next camera (C)")
+        self.switch.clicked.connect(self.switch_clicked)
+        self.camera_label = QLabel()
+        self.effect = _nofocus(QComboBox())
+        for key, label in EFFECTS:
+            self.effect.addItem(label, key)
+        self.effect.setToolTip("Background effect (B)")
+        self.effect.currentIndexChanged.connect(
+            lambda _: self.changed.emit("effect", self.effect.currentData())
+        )
+        self.strength = _nofocus(QSlider(Qt.Orientation.Horizontal))
+        self.strength.setRange(0, 100)
+        self.strength.setFixedWidth(120)
+        self.strength.setToolTip("Blur strength")
+        self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
+        self.pick_bg = _nofocus(QPushButton("Background…"))
+        self.pick_bg.setToolTip("Picture for the Replace effect")
+        self.pick_bg.clicked.connect(self.background_clicked)
+        self.mirror = self._check("Mirror", "Mirror the preview of front cameras (M)", "mirror")
+        self.call = self._check(
+            "Call preview", "See what a video call receives (V)", "call_preview"
+        )
+        self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
+        self.thumb = _nofocus(QToolButton())
+        self.thumb.setIconSize(QSize(64, 36))
+        self.thumb.setToolTip("Open the photo folder")
+        self.thumb.clicked.connect(self.thumbnail_clicked)
+        self.thumb.hide()
+        self.more = _nofocus(QToolButton())
+        self.more.setText("⋯")
+        self.more.setToolTip("Photo folder and what is saved with each photo")
+        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more)
+        menu.addAction("Photo folder…", self.folder_clicked.emit)
+        self.options = {}
+        for key, label in PHOTO_OPTIONS:
+            act = menu.addAction(label)
+            act.setCheckable(True)
+            act.toggled.connect(lambda v, k=key: self.changed.emit(k, v))
+            self.options[key] = act
+        self.more.setMenu(menu)
+
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(8, 6, 8, 6)
+        for w in (self.shutter, self.thumb, self.switch, self.camera_label):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (self.effect, self.strength, self.pick_bg, self.mirror, self.call, self.hud,
+                  self.more):  # fmt: skip
+            bar.addWidget(w)
+
+    def _check(self, text: str, tip: str, key: str) -> QCheckBox:
+        box = _nofocus(QCheckBox(text))
+        box.setToolTip(tip)
+        box.toggled.connect(lambda v: self.changed.emit(key, v))
+        return box
+
+    def show_settings(self, get, camera_text: str, can_switch: bool) -> None:
+        """Show the values ``get(key)`` returns, without echoing them back as changes."""
+        widgets = (self.effect, self.strength, self.mirror, self.call, self.hud,
+                   *self.options.values())  # fmt: skip
+        for w in widgets:
+            w.blockSignals(True)
+        self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
+        self.strength.setValue(round(get("strength") * 100))
+        self.mirror.setChecked(get("mirror"))
+        self.call.setChecked(get("call_preview"))
+        self.hud.setChecked(get("hud"))
+        for key, act in self.options.items():
+            act.setChecked(get(key))
+        for w in widgets:
+            w.blockSignals(False)
+        self.strength.setEnabled(get("effect") == "blur")
+        self.camera_label.setText(camera_text)
+        self.switch.setEnabled(can_switch)
