@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--background", help="image for --effect replace")
     pr.add_argument("--model", help="any MediaPipe Tasks image-segmenter .tflite")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
+    pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")
     pr.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
     pr.add_argument(
@@ -130,7 +131,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
         raise UsageError(f"--model {model}: no such file")
     result = process_file(
         args.input, args.output, spec, model, args.mask_out, args.overwrite,
-        progress=not args.no_progress, compositor=args.compositor,
+        progress=not args.no_progress, compositor=args.compositor, matte_path=args.matte,
     )  # fmt: skip
     print(f"wrote {result.output} ({result.frames} frame{'s' if result.frames != 1 else ''})")
     if result.masks:

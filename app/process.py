@@ -15,8 +15,10 @@ import numpy as np
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
+from app.frames import Matte
 from app.imaging import IMAGE_EXTS, encode_image, read_image, temp_path_for, write_bytes_atomic
-from app.segmentation.engine import SegmentationEngine
+from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
+from app.segmentation.resize import downscale, fit_long_side
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ def process_file(
     overwrite: bool = False,
     progress: bool = True,
     compositor: str = "cpu",
+    matte_path: str | os.PathLike | None = None,
 ) -> ProcessResult:
     src, dst = Path(input_path), Path(output_path)
     if compositor not in ("gl", "cpu", "auto"):
@@ -157,9 +160,16 @@ def process_file(
     if dst.resolve() == src.resolve():
         raise UsageError("the output would overwrite the input; choose another name")
     _check_writable(dst.parent.resolve(), str(dst))
+    matte = None
+    if matte_path is not None:
+        if in_kind != "image":
+            raise UsageError("--matte re-renders a photo; it takes an image input, not a video")
+        matte = Path(matte_path)
+        if not matte.is_file():
+            raise UsageError(f"--matte {matte}: no such file")
     with _compositor(compositor) as comp:
         if in_kind == "image":
-            return _process_image(src, dst, spec, model_path, mask_out, comp)
+            return _process_image(src, dst, spec, model_path, mask_out, comp, matte)
         return _process_video(src, dst, spec, model_path, mask_out, progress, comp)
 
 
@@ -179,13 +189,29 @@ def _compositor(choice: str):
         comp.close()
 
 
-def _process_image(src, dst, spec, model_path, mask_out, comp) -> ProcessResult:
+def load_matte(path: Path, image: np.ndarray) -> Matte:
+    """A saved matte (8-bit PNG, the photo's size) as a Matte for re-rendering that photo."""
+    a8 = read_image(path)[..., 0]
+    h, w = image.shape[:2]
+    if a8.shape != (h, w):
+        raise FocusCamError(
+            f"{path}: the matte is {a8.shape[1]}x{a8.shape[0]}, the photo {w}x{h}; "
+            "use the matte saved with this photo"
+        )
+    guide = downscale(image, fit_long_side((w, h), GUIDE_LONG_SIDE))
+    return Matte(alpha=a8.astype(np.float32) * (1.0 / 255.0), guide=guide, model="saved")
+
+
+def _process_image(src, dst, spec, model_path, mask_out, comp, matte_path=None) -> ProcessResult:
     image = read_image(src)
     h, w = image.shape[:2]
     sink = _MaskSink(mask_out, "image", src.stem, 0, (w, h))
     try:
-        with SegmentationEngine(model_path, video=False) as engine:
-            matte, _ = engine.process(image)
+        if matte_path is not None:
+            matte = load_matte(matte_path, image)
+        else:
+            with SegmentationEngine(model_path, video=False) as engine:
+                matte, _ = engine.process(image)
         out = comp.render(image, matte, spec)
         if sink.active:
             sink.add(0, matte.full((w, h)))

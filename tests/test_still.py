@@ -116,3 +116,27 @@ def test_focuscam_still_runs_as_a_command(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"wrote {out}"
+
+
+def test_a_photo_is_re_rendered_later_from_its_saved_original_and_matte(
+    renderer, tmp_path, portrait
+):
+    import cv2
+    import numpy as np
+
+    when = datetime(2026, 11, 23, 11, 0, 0)
+    options = StillOptions(tmp_path, save_original=True, save_matte=True)
+    res = renderer.take(Frame(portrait, 1, 0), options, when).result(timeout=30)
+    original = next(p for p in res.extras if p.name.endswith("_original.jpg"))
+    matte = next(p for p in res.extras if p.name.endswith("_matte.png"))
+    # Later: the same photo with another look, without segmenting again.
+    out = tmp_path / "replaced.jpg"
+    assert main(["process", str(original), "-o", str(out), "--matte", str(matte),
+                 "--effect", "replace", "--background", str(res.path)]) == 0  # fmt: skip
+    a8 = cv2.imread(str(matte), cv2.IMREAD_GRAYSCALE)
+    got = cv2.imread(str(out)).astype(int)
+    src = cv2.imread(str(original)).astype(int)
+    person = a8 == 255
+    assert np.abs(got[person] - src[person]).mean() < 3  # the person is kept as saved
+    assert main(["process", str(original), "-o", str(tmp_path / "x.jpg"), "--matte",
+                 str(tmp_path / "nope.png")]) == 2  # fmt: skip

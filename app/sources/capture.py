@@ -52,7 +52,11 @@ class CaptureThread:
         self.captured = 0
         self.state = SourceState(tag, OPENING)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"focuscam-capture-{tag}")
+        # Joined by its owner with a timeout; daemon as well, because a driver or a network
+        # stream can block inside read() for longer than anyone should wait to quit.
+        self._thread = threading.Thread(
+            target=self._run, name=f"focuscam-capture-{tag}", daemon=True
+        )
 
     def start(self) -> CaptureThread:
         self._thread.start()
