@@ -115,17 +115,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cmd_process(args: argparse.Namespace) -> int:
+def _effect_spec(args: argparse.Namespace):
+    """The EffectSpec that --effect, --strength and --background describe."""
     from app.compositing.spec import EffectSpec
     from app.imaging import read_image
-    from app.process import process_file
 
     background = None
     if args.effect == "replace":
         if not args.background:
             raise UsageError("--effect replace needs --background IMG")
         background = read_image(args.background)
-    spec = EffectSpec(args.effect, args.strength, background)
+    return EffectSpec(args.effect, args.strength, background)
+
+
+def _cmd_process(args: argparse.Namespace) -> int:
+    from app.process import process_file
+
+    spec = _effect_spec(args)
     model = Path(args.model) if args.model else None
     if model is not None and not model.is_file():
         raise UsageError(f"--model {model}: no such file")
@@ -187,16 +193,9 @@ def _cmd_cameras(args: argparse.Namespace) -> int:
 
 
 def _cmd_still(args: argparse.Namespace) -> int:
-    from app.compositing.spec import EffectSpec
-    from app.imaging import read_image
     from app.shoot import take_still
 
-    background = None
-    if args.effect == "replace":
-        if not args.background:
-            raise UsageError("--effect replace needs --background IMG")
-        background = read_image(args.background)
-    spec = EffectSpec(args.effect, args.strength, background)
+    spec = _effect_spec(args)
     output = Path(args.output) if args.output else None
     path = take_still(args.source, output, args.time, spec, args.size, args.mirror, args.overwrite)
     print(f"wrote {path}")

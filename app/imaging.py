@@ -64,14 +64,24 @@ def temp_path_for(target: Path) -> Path:
     return Path(tmp)
 
 
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: all or nothing."""
+def write_temp_beside(target: Path, data: bytes) -> Path:
+    """``data`` written and synced under a temporary name next to ``target``; returns that name."""
     tmp = temp_path_for(target)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: all or nothing."""
+    tmp = write_temp_beside(target, data)
+    try:
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

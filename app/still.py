@@ -24,7 +24,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
-from app.imaging import encode_image, temp_path_for
+from app.imaging import encode_image, write_temp_beside
 
 logger = logging.getLogger(__name__)
 
@@ -95,12 +95,8 @@ def write_new(target: Path, data: bytes) -> None:
     taken, with no window for a race), then the temporary name removed. Where the file system
     has no hard links, an existence check and a rename do the same, less strictly.
     """
-    tmp = temp_path_for(target)
+    tmp = write_temp_beside(target, data)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         try:
             os.link(tmp, target)
         except FileExistsError:

@@ -93,29 +93,20 @@ class CaptureThread:
                 self._set(OPENING, f"Opening {name}…")
                 try:
                     self.source.open()
-                except SourceError as exc:
-                    if not self.source.live:
-                        self._set(FAILED, str(exc))
-                        return
-                    self._set(LOST, f"{exc}. Retrying in {delay:.0f} s…", delay)
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, self.backoff[1])
-                    continue
-                self._set(RUNNING)
-                try:
+                    self._set(RUNNING)
                     while not self._stop.is_set():
                         image = self.source.read()
                         seq += 1
                         self.captured += 1
                         self.slot.put(Frame(image, seq, now_ns(), self.tag))
                         delay = self.backoff[0]
-                except SourceError as exc:
+                except SourceError as exc:  # could not open, or stopped sending
                     logger.warning("%s: %s", name, exc)
                     self.source.close()
                     if not self.source.live:
                         self._set(FAILED, str(exc))
                         return
-                    self._set(LOST, f"{exc}. Retrying…", delay)
+                    self._set(LOST, f"{exc}. Retrying in {delay:g} s…", delay)
                     self._stop.wait(delay)
                     delay = min(delay * 2, self.backoff[1])
         except Exception as exc:  # never die silently: the overlay says what happened

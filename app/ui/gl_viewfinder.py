@@ -7,7 +7,7 @@ import logging
 import time
 
 import numpy as np
-from PyQt6.QtCore import QRectF, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QOffscreenSurface, QOpenGLContext, QPainter, QSurfaceFormat
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QApplication, QSizePolicy, QWidget
@@ -74,7 +74,7 @@ def probe_gl() -> tuple[QSurfaceFormat | None, str, str]:
     return None, "; ".join(reasons), ""
 
 
-class GlViewfinder(QOpenGLWidget, OverlayMixin):
+class GlViewfinder(OverlayMixin, QOpenGLWidget):
     """Same interface as the CPU Viewfinder; composites with shaders at the shown size."""
 
     resized = pyqtSignal()
@@ -103,18 +103,11 @@ class GlViewfinder(QOpenGLWidget, OverlayMixin):
         self.soft = True
         self.update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.resized.emit()
-
-    def picture_rect(self) -> QRectF:
+    def picture_size(self) -> tuple[int, int] | None:
         r = self.result
         if r is None:
-            return QRectF()
-        iw, ih = (r.view.shape[1], r.view.shape[0]) if r.view is not None else r.frame.size
-        s = min(self.width() / iw, self.height() / ih)
-        w, h = iw * s, ih * s
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+            return None
+        return (r.view.shape[1], r.view.shape[0]) if r.view is not None else r.frame.size
 
     # -- GL ----------------------------------------------------------------------------------
     def initializeGL(self) -> None:  # noqa: N802

@@ -42,6 +42,25 @@ class OverlayMixin:
             self._flash_timer.stop()
         self.update()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.resized.emit()
+
+    def picture_size(self) -> tuple[int, int] | None:
+        """The pixel size of what is shown (None when nothing is)."""
+        raise NotImplementedError
+
+    def picture_rect(self) -> QRectF:
+        """Where the picture goes: centred, as large as fits, aspect kept. The CPU worker renders
+        at exactly this size, so normally no scaling happens; a small camera is scaled up."""
+        size = self.picture_size()
+        if size is None:
+            return QRectF()
+        iw, ih = size
+        s = min(self.width() / iw, self.height() / ih)
+        w, h = iw * s, ih * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
     def device_size(self) -> tuple[int, int]:
         dpr = self.devicePixelRatioF()
         return max(2, round(self.width() * dpr)), max(2, round(self.height() * dpr))
@@ -89,7 +108,7 @@ class OverlayMixin:
             p.fillRect(self.rect(), QColor(255, 255, 255, int(220 * self._flash)))
 
 
-class Viewfinder(QWidget, OverlayMixin):
+class Viewfinder(OverlayMixin, QWidget):
     """Shows the newest Result, the HUD, an overlay message and the shutter flash.
 
     ``painted`` is emitted after each paint with the Result shown, stamped when the paint
@@ -136,19 +155,8 @@ class Viewfinder(QWidget, OverlayMixin):
             self.soft = True
         self.update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        self.resized.emit()
-
-    def picture_rect(self) -> QRectF:
-        """Where the picture goes: centred, as large as fits, aspect kept. The worker renders at
-        exactly this size, so normally no scaling happens here; a small camera is scaled up."""
-        if self._image is None:
-            return QRectF()
-        iw, ih = self._image.width(), self._image.height()
-        s = min(self.width() / iw, self.height() / ih)
-        w, h = iw * s, ih * s
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+    def picture_size(self) -> tuple[int, int] | None:
+        return None if self._image is None else (self._image.width(), self._image.height())
 
     # -- painting ----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
