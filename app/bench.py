@@ -23,6 +23,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import UsageError
 from app.segmentation import models
 from app.segmentation.engine import SegmentationEngine, choose_model
+from app.segmentation.mediapipe_backend import native_quiet
 from app.synthetic import Scene
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
@@ -65,7 +66,8 @@ class PeerBaseline:
             output_confidence_masks=False,
             output_category_mask=True,
         )
-        self._seg = vision.ImageSegmenter.create_from_options(options)
+        with native_quiet():
+            self._seg = vision.ImageSegmenter.create_from_options(options)
         self._ts = 0
 
     def run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
@@ -97,7 +99,8 @@ class PeerBaseline:
         }
 
     def close(self) -> None:
-        self._seg.close()
+        with native_quiet():
+            self._seg.close()
 
 
 def _compositor_costs(comp, frames, mattes, spec, size, n_frames, warmup, finish=None) -> dict:

@@ -220,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",
         )
-        if not args.verbose:
+        if args.verbose:
+            os.environ["FOCUSCAM_NATIVE_LOGS"] = "1"  # MediaPipe's own C++ log lines too
+        else:
             # MediaPipe's native logging (glog, TFLite) is noise for a user.
             os.environ.setdefault("GLOG_minloglevel", "2")
         return COMMANDS[args.command](args)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -11,6 +15,35 @@ import numpy as np
 from app.errors import ModelError
 
 logger = logging.getLogger(__name__)
+
+
+_QUIET_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def native_quiet():
+    """Silence the native (C++) log lines MediaPipe and LiteRT write straight to stderr while a
+    model loads, first runs and closes: a page of INFO and W0000 lines on every command is noise
+    to a user. FOCUSCAM_NATIVE_LOGS=1 (or `focuscam -v`) keeps them. Python's own messages
+    written in that moment would be lost too, so the window is kept to those calls."""
+    if os.environ.get("FOCUSCAM_NATIVE_LOGS") == "1":
+        yield
+        return
+    with _QUIET_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no real stderr (embedded, some IDEs): nothing to hide
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 def person_probability(masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
@@ -50,7 +83,8 @@ class MediaPipeSegmenter:
             output_category_mask=False,
         )
         try:
-            self._seg = vision.ImageSegmenter.create_from_options(options)
+            with native_quiet():
+                self._seg = vision.ImageSegmenter.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(
@@ -59,6 +93,7 @@ class MediaPipeSegmenter:
         self.labels: list[str] = list(getattr(self._seg, "labels", None) or [])
         self.path = model_path
         self._last_ts = -1
+        self._ran = False
 
     def segment(self, image_bgr: np.ndarray, timestamp_ms: int | None = None) -> np.ndarray:
         """Person probability (float32, same size as the input) for a small BGR image."""
@@ -66,20 +101,28 @@ class MediaPipeSegmenter:
 
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-        if self.video:
-            # The graph rejects non-increasing timestamps; looping files and restarted cameras
-            # would otherwise trip it, so we keep them strictly increasing ourselves.
-            ts = self._last_ts + 1 if timestamp_ms is None else max(timestamp_ms, self._last_ts + 1)
-            self._last_ts = ts
-            result = self._seg.segment_for_video(image, ts)
-        else:
-            result = self._seg.segment(image)
+        quiet = native_quiet() if not self._ran else contextlib.nullcontext()
+        self._ran = True
+        with quiet:  # the first run logs how LiteRT set itself up
+            if self.video:
+                # The graph rejects non-increasing timestamps; looping files and restarted
+                # cameras would otherwise trip it, so we keep them strictly increasing ourselves.
+                ts = (
+                    self._last_ts + 1
+                    if timestamp_ms is None
+                    else max(timestamp_ms, self._last_ts + 1)
+                )
+                self._last_ts = ts
+                result = self._seg.segment_for_video(image, ts)
+            else:
+                result = self._seg.segment(image)
         masks = [np.asarray(m.numpy_view(), dtype=np.float32) for m in result.confidence_masks]
         masks = [m[..., 0] if m.ndim == 3 else m for m in masks]
         return np.ascontiguousarray(person_probability(masks, self.labels))
 
     def close(self) -> None:
-        self._seg.close()
+        with native_quiet():
+            self._seg.close()
 
 
 class MediaPipeFaceDetector:
@@ -94,18 +137,23 @@ class MediaPipeFaceDetector:
             min_detection_confidence=min_confidence,
         )
         try:
-            self._det = vision.FaceDetector.create_from_options(options)
+            with native_quiet():
+                self._det = vision.FaceDetector.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(
                 f"{Path(model_path).name} is not a usable face detector: {exc}"
             ) from None
+        self._ran = False
 
     def centres(self, image_bgr: np.ndarray) -> list[tuple[float, float]]:
         import mediapipe as mp
 
         h, w = image_bgr.shape[:2]
         rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        result = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        quiet = native_quiet() if not self._ran else contextlib.nullcontext()
+        self._ran = True
+        with quiet:
+            result = self._det.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
         out = []
         for d in result.detections:
             b = d.bounding_box
@@ -113,4 +161,5 @@ class MediaPipeFaceDetector:
         return out
 
     def close(self) -> None:
-        self._det.close()
+        with native_quiet():
+            self._det.close()
