@@ -223,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             os.environ["FOCUSCAM_NATIVE_LOGS"] = "1"  # MediaPipe's own C++ log lines too
         else:
+            import cv2
+
+            # OpenCV's own lines (a camera that is not there, a codec it probes) are for
+            # developers; the user gets our one line in words.
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
             # MediaPipe's native logging (glog, TFLite) is noise for a user.
             os.environ.setdefault("GLOG_minloglevel", "2")
         return COMMANDS[args.command](args)

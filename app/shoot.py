@@ -13,7 +13,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame
 from app.imaging import write_bytes_atomic
-from app.sources.capture import FAILED, CaptureThread
+from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
 from app.sources.slot import LatestSlot
 from app.still import (
@@ -58,8 +58,12 @@ def grab_frame(
         start = time.monotonic()
         deadline = start + seconds + FIRST_FRAME_TIMEOUT_S
         while slot.peek() is None:
-            if capture.state.state == FAILED or time.monotonic() > deadline:
-                reason = capture.state.message or "no frame arrived"
+            state = capture.state
+            # A camera that cannot be opened now is an answer for a one-shot command: no retries.
+            if state.state in (FAILED, LOST) or time.monotonic() > deadline:
+                reason = (
+                    state.message.split(". Retrying")[0] if state.message else "no frame arrived"
+                )
                 raise FocusCamError(f"no picture from {source.info.name}: {reason}")
             time.sleep(0.01)
         # Cameras need a moment for exposure and white balance before the shot.

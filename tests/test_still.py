@@ -140,3 +140,13 @@ def test_a_photo_is_re_rendered_later_from_its_saved_original_and_matte(
     assert np.abs(got[person] - src[person]).mean() < 3  # the person is kept as saved
     assert main(["process", str(original), "-o", str(tmp_path / "x.jpg"), "--matte",
                  str(tmp_path / "nope.png")]) == 2  # fmt: skip
+
+
+def test_focuscam_still_from_a_camera_that_is_not_there_fails_at_once_in_one_line(capsys):
+    import time
+
+    t0 = time.monotonic()
+    assert main(["still", "--source", "camera:97", "-o", "x.jpg", "-t", "0"]) == 1
+    assert time.monotonic() - t0 < 5  # no waiting out retries in a one-shot command
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "camera 97" in err

@@ -13,17 +13,18 @@ from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo
 logger = logging.getLogger(__name__)
 
 
-def capture_api(target: int | str) -> int:
-    """The platform's own capture API for local cameras; FFmpeg for URLs."""
+def capture_apis(target: int | str) -> list[int]:
+    """The capture APIs to try, in order: the platform's own for local cameras (Windows has two
+    that disagree about which cameras work), FFmpeg for stream URLs."""
     if isinstance(target, str) and "://" in target:
-        return cv2.CAP_FFMPEG
+        return [cv2.CAP_FFMPEG, cv2.CAP_ANY]
     if sys.platform.startswith("linux"):
-        return cv2.CAP_V4L2
+        return [cv2.CAP_V4L2]
     if sys.platform == "win32":
-        return cv2.CAP_MSMF
+        return [cv2.CAP_MSMF, cv2.CAP_DSHOW]
     if sys.platform == "darwin":
-        return cv2.CAP_AVFOUNDATION
-    return cv2.CAP_ANY
+        return [cv2.CAP_AVFOUNDATION]
+    return [cv2.CAP_ANY]
 
 
 class CameraSource(FrameSource):
@@ -54,10 +55,11 @@ class CameraSource(FrameSource):
         return True
 
     def open(self) -> None:
-        api = capture_api(self.target)
-        cap = cv2.VideoCapture(self.target, api)
-        if not cap.isOpened() and api != cv2.CAP_ANY:
-            cap = cv2.VideoCapture(self.target, cv2.CAP_ANY)
+        for api in capture_apis(self.target):
+            cap = cv2.VideoCapture(self.target, api)
+            if cap.isOpened():
+                break
+            cap.release()
         if not cap.isOpened():
             raise SourceError(
                 f"cannot open {self.info.name}: not connected, or in use by another app"

@@ -101,7 +101,10 @@ class CaptureThread:
                         self.slot.put(Frame(image, seq, now_ns(), self.tag))
                         delay = self.backoff[0]
                 except SourceError as exc:  # could not open, or stopped sending
-                    logger.warning("%s: %s", name, exc)
+                    # For the log (the overlay or the command tells the user): said once, the
+                    # retries that follow are the same story.
+                    level = logging.INFO if delay == self.backoff[0] else logging.DEBUG
+                    logger.log(level, "%s: %s", name, exc)
                     self.source.close()
                     if not self.source.live:
                         self._set(FAILED, str(exc))
