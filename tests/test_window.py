@@ -229,3 +229,28 @@ def test_a_photo_that_cannot_be_saved_says_why_and_the_preview_goes_on(
     assert "could not save the photo" in win.viewfinder.message
     wait_frames(qtbot, win, 5)
     assert not win.photos
+
+
+def test_a_source_that_cannot_be_made_is_skipped_with_a_message(qtbot, settings, scene_clip):
+    from app.errors import UsageError
+
+    good = FileSource(scene_clip)
+    gone = SourceInfo("old clip", "gone", BACK)
+    sources = Sources(a=good)
+
+    def make(info):
+        if info.spec == "gone":
+            raise UsageError("no such source 'gone'")
+        return sources.make(info)
+
+    win = MainWindow([good.info, gone], make, settings)
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.show()
+        win.activateWindow()
+    wait_frames(qtbot, win, 2)
+    qtbot.keyClick(win, Qt.Key.Key_C)
+    assert "no such source" in win.viewfinder.message
+    assert win.camera is good.info and len(win.cameras) == 1
+    wait_frames(qtbot, win, 3)  # still showing the first source
+    win.close()

@@ -113,7 +113,18 @@ def run_live(
     win.show()
     if seconds > 0:
         QTimer.singleShot(round(seconds * 1000), win.close)
-    app.exec()
+
+    def report(kind, exc, tb) -> None:
+        # PyQt aborts the process on an exception in a slot unless a hook is set: log it, tell
+        # the user, keep the camera running.
+        logger.error("unexpected error", exc_info=(kind, exc, tb))
+        win.show_message(f"Something went wrong: {exc}", 6000)
+
+    previous_hook, sys.excepthook = sys.excepthook, report
+    try:
+        app.exec()
+    finally:
+        sys.excepthook = previous_hook
     win.close()
     if stats_json is not None and win.final_stats is not None:
         from app.imaging import write_bytes_atomic

@@ -273,13 +273,21 @@ class MainWindow(QMainWindow):
         if len(self.cameras) < 2:
             self.show_message("There is no other camera.", 2500)
             return
-        self.index = (self.index + 1) % len(self.cameras)
+        nxt = (self.index + 1) % len(self.cameras)
+        try:
+            source = self.make_source(self.cameras[nxt])
+        except FocusCamError as exc:  # a file that has gone away since the list was made
+            self.cameras.pop(nxt)
+            self.index = self.index if nxt > self.index else self.index - 1
+            self.show_message(f"{exc}", 4000)
+            return
+        self.index = nxt
         self.settings.set("camera", self.camera.spec)
         self._sync_controls()
         self.viewfinder.soften()
         self.viewfinder.message = f"Opening {self.camera.name}…"
         self._push_request()
-        self.pipeline.switch_to(self.make_source(self.camera))
+        self.pipeline.switch_to(source)
 
     def next_effect(self) -> None:
         keys = [k for k, _ in EFFECTS]
