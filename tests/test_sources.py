@@ -76,7 +76,7 @@ def test_file_source_is_paced_at_its_own_fps_and_loops(tmp_path):
     assert numbers == [0, 1, 2, 3, 4, 5] * 2 + [0, 1]
     assert src.loops == 2
     # 14 frames at 20 fps: 13 periods after the first frame.
-    assert 0.6 <= elapsed <= 0.9
+    assert 0.6 <= elapsed <= 1.2  # (upper bound loose: a busy CI machine is slow, never fast)
 
 
 def test_image_file_and_demo_sources_give_frames_of_their_size(tmp_path, portrait):
