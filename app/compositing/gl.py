@@ -21,6 +21,7 @@ from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.errors import FocusCamError
 from app.frames import Matte
 from app.imaging import cover_fit
+from app.segmentation.resize import downscale_steps
 
 if sys.platform.startswith("linux"):
     # GLVND's libOpenGL dispatches to whichever context is current, made through GLX (Qt on
@@ -50,18 +51,6 @@ class GlError(FocusCamError):
 
 def _source(name: str) -> str:
     return resources.files("app.compositing").joinpath(f"shaders/{name}.glsl").read_text()
-
-
-def downscale_steps(src: tuple[int, int], dst: tuple[int, int]) -> list[tuple[int, int]]:
-    """The sizes app.segmentation.resize.downscale goes through: halvings, then one resize."""
-    (w, h), (tw, th) = src, dst
-    steps = []
-    while w >= 2 * tw and h >= 2 * th:
-        w, h = w // 2, h // 2
-        steps.append((w, h))
-    if (w, h) != (tw, th):
-        steps.append((tw, th))
-    return steps
 
 
 @dataclass

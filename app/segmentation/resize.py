@@ -14,14 +14,26 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     step shrinks by less than 2x, where bilinear already averages every source pixel and is
     several times cheaper than a fractional INTER_AREA.
     """
-    tw, th = size
     h, w = image.shape[:2]
+    for step in downscale_steps((w, h), tuple(size)):
+        halving = step == (w // 2, h // 2)
+        interp = cv2.INTER_AREA if halving else cv2.INTER_LINEAR
+        image = cv2.resize(image, step, interpolation=interp)
+        w, h = step
+    return image
+
+
+def downscale_steps(src: tuple[int, int], dst: tuple[int, int]) -> list[tuple[int, int]]:
+    """The sizes ``downscale`` goes through: halvings while at least twice the target, then one
+    resize to it (the GL compositor renders the same chain, pass by pass)."""
+    (w, h), (tw, th) = src, dst
+    steps = []
     while w >= 2 * tw and h >= 2 * th:
         w, h = w // 2, h // 2
-        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        steps.append((w, h))
     if (w, h) != (tw, th):
-        image = cv2.resize(image, (tw, th), interpolation=cv2.INTER_LINEAR)
-    return image
+        steps.append((tw, th))
+    return steps
 
 
 def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
