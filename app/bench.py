@@ -130,32 +130,17 @@ def _compositor_costs(comp, frames, mattes, spec, size, n_frames, warmup, finish
 def bench_gl(size: tuple[int, int], frames, mattes, spec, n_frames: int, warmup: int = 5) -> dict:
     """The GL compositor (offscreen EGL, no read-back, as in the live preview) against the CPU
     compositor, on the same frames and mattes."""
-    from app.compositing.egl import EglContext
-    from app.compositing.gl import GlCompositor
+    from app.compositing.egl import OffscreenGlCompositor
 
     cpu = CpuCompositor()
     out = np.empty_like(frames[0])
-    ctx = EglContext()
-    gl = GlCompositor()
-    try:
-        target = None
-
-        def draw(frame, matte, spec, size):
-            nonlocal target
-            if target is None:
-                gl._ensure_ready()
-                target = gl._target("bench_output", size, ("rgba8",))
-            gl.draw(frame, matte, spec, size, target.fbo, (0, 0, *size))
-
-        from OpenGL import GL
-
-        result = _compositor_costs(draw, frames, mattes, spec, size, n_frames, warmup, GL.glFinish)
-        renderer = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
-    finally:
-        gl.release()
-        ctx.close()
-    result["renderer"] = renderer
-    result["context"] = ctx.description
+    with OffscreenGlCompositor() as gl:
+        result = _compositor_costs(
+            lambda f, m, s, z: gl.render(f, m, s, z, read_back=False), frames, mattes, spec,
+            size, n_frames, warmup, gl.gl.finish,
+        )  # fmt: skip
+        result["renderer"] = gl.gl.renderer
+        result["context"] = gl.context.description
     cpu_cost = _compositor_costs(
         lambda f, m, s, z: cpu.render(f, m, s, z, out=out), frames, mattes, spec, size, n_frames,
         warmup,

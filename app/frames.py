@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -22,8 +22,6 @@ class Frame:
     seq: int
     t_capture_ns: int
     source: str = ""
-    # Stage name -> monotonic ns when that stage finished with this frame.
-    stamps: dict[str, int] = field(default_factory=dict)
 
     @property
     def size(self) -> tuple[int, int]:

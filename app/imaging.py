@@ -88,6 +88,11 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+def alpha_u8(alpha: np.ndarray) -> np.ndarray:
+    """A 0..1 float matte as 8-bit (rounded), for saving or showing."""
+    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 def encode_image(img: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if ext.lower() in (".jpg", ".jpeg") else []
     ok, buf = cv2.imencode(ext, img, params)

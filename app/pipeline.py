@@ -80,7 +80,6 @@ class PipelineStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.frames_displayed = 0
-        self.frames_processed = 0
         self.latency_ms: list[float] = []
         self.stages_ms: dict[str, list[float]] = {}
         self._recent_latency: deque[float] = deque(maxlen=self.WINDOW)
@@ -94,15 +93,8 @@ class PipelineStats:
         self._t0_wall = time.perf_counter()
         self._t0_cpu = time.process_time()
 
-    def processed(self, timings: dict[str, float]) -> None:
-        with self._lock:
-            self.frames_processed += 1
-            for k, v in timings.items():
-                self.stages_ms.setdefault(k, []).append(v)
-                self._recent_stages.setdefault(k, deque(maxlen=self.WINDOW)).append(v)
-
     def stage(self, name: str, ms: float) -> None:
-        """A stage timed outside the worker (the GL viewfinder's composite)."""
+        """One stage's time for one frame (the worker's, or the GL viewfinder's composite)."""
         with self._lock:
             self.stages_ms.setdefault(name, []).append(ms)
             self._recent_stages.setdefault(name, deque(maxlen=self.WINDOW)).append(ms)
@@ -216,11 +208,6 @@ class Pipeline:
             self._reap()
             return tag
 
-    @property
-    def ready(self) -> bool:
-        """True once the models are loaded and capture has started."""
-        return self._ready.is_set()
-
     def _reap(self) -> None:
         for t in [t for t in self._retired if not t.alive]:
             t.join(0)
@@ -305,7 +292,7 @@ class Pipeline:
             self._ready.set()
             pending, self._pending = self._pending, None
             if pending is not None and not self._stop.is_set():
-                tag = self._pending_tag or f"{next(self._tags)}:{pending.info.spec}"
+                tag = self._pending_tag  # set with every pending source by switch_to
                 self.capture = CaptureThread(pending, self.frames, tag, self.on_state, self.backoff)
                 self.capture.start()
         self.stats.restart_clock()
@@ -323,14 +310,13 @@ class Pipeline:
                     last_tag = frame.source
                 matte, timings = engine.process(frame.image, frame.t_capture_ns)
                 self.engine_model = matte.model
-                frame.stamps["segmented"] = now_ns()
                 request = self.request
                 t0 = time.perf_counter()
                 view, self_view = self.render(frame, matte, request)
                 if request.composite:
                     timings["composite"] = (time.perf_counter() - t0) * 1e3
-                frame.stamps["composited"] = now_ns()
-                self.stats.processed(timings)
+                for stage, ms in timings.items():
+                    self.stats.stage(stage, ms)
                 self.results.put(Result(frame, matte, request, view, self_view, timings))
                 if self.on_result is not None:
                     self.on_result()

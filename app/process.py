@@ -16,9 +16,18 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
 from app.frames import Matte
-from app.imaging import IMAGE_EXTS, encode_image, read_image, temp_path_for, write_bytes_atomic
+from app.imaging import (
+    IMAGE_EXTS,
+    alpha_u8,
+    encode_image,
+    read_image,
+    temp_path_for,
+    write_bytes_atomic,
+    write_temp_beside,
+)  # fmt: skip
 from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
 from app.segmentation.resize import downscale, fit_long_side
+from app.sources.base import usable_fps
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +99,14 @@ class _MaskSink:
         return self.folder is not None or self.file is not None
 
     def add(self, index: int, alpha: np.ndarray) -> None:
-        a8 = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        a8 = alpha_u8(alpha)
         if self.folder is not None:
             # Zero-padded so that sorted names are frame order.
             path = self.folder / f"{self.stem}_{index:06d}.png"
             write_bytes_atomic(path, encode_image(a8, ".png"))
             self.written.append(path)
         elif self.file is not None and self.file.suffix.lower() == ".png":
-            self.tmp = temp_path_for(self.file)
-            self.tmp.write_bytes(encode_image(a8, ".png"))
+            self.tmp = write_temp_beside(self.file, encode_image(a8, ".png"))
         elif self.file is not None:
             if self.writer is None:
                 self.tmp = temp_path_for(self.file)
@@ -173,20 +181,14 @@ def process_file(
         return _process_video(src, dst, spec, model_path, mask_out, progress, comp)
 
 
-@contextlib.contextmanager
 def _compositor(choice: str):
     """Files are the CPU reference's job ("auto" means it); "gl" renders the same frames with
     the viewfinder's shaders in an offscreen context, so that both can be compared."""
     if choice != "gl":
-        yield CpuCompositor()
-        return
+        return contextlib.nullcontext(CpuCompositor())
     from app.compositing.egl import OffscreenGlCompositor
 
-    comp = OffscreenGlCompositor()
-    try:
-        yield comp
-    finally:
-        comp.close()
+    return OffscreenGlCompositor()
 
 
 def load_matte(path: Path, image: np.ndarray) -> Matte:
@@ -231,8 +233,7 @@ def _process_video(src, dst, spec, model_path, mask_out, progress, comp) -> Proc
     if not ok or first is None:
         cap.release()
         raise FocusCamError(f"{src}: the video has no frames")
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    fps = fps if fps and 1.0 <= fps <= 240.0 else 30.0
+    fps = usable_fps(cap.get(cv2.CAP_PROP_FPS))
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     h, w = first.shape[:2]
     print("note: audio is not carried over to the output", file=sys.stderr)

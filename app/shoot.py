@@ -7,8 +7,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import cv2
-
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame
@@ -16,15 +14,7 @@ from app.imaging import write_bytes_atomic
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
 from app.sources.slot import LatestSlot
-from app.still import (
-    StillRenderer,
-    default_folder,
-    encode_jpeg,
-    exif_bytes,
-    photo_stem,
-    save_new,
-    write_new,
-)
+from app.still import StillMaker, default_folder, photo_stem, save_new, write_new
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +51,7 @@ def grab_frame(
             state = capture.state
             # A camera that cannot be opened now is an answer for a one-shot command: no retries.
             if state.state in (FAILED, LOST) or time.monotonic() > deadline:
-                reason = (
-                    state.message.split(". Retrying")[0] if state.message else "no frame arrived"
-                )
+                reason = state.message or "no frame arrived"
                 raise FocusCamError(f"no picture from {source.info.name}: {reason}")
             time.sleep(0.01)
         # Cameras need a moment for exposure and white balance before the shot.
@@ -89,15 +77,11 @@ def take_still(
         _check_output(output, overwrite)
     frame, camera = grab_frame(source_spec, seconds, size)
     when = datetime.now()
-    renderer = StillRenderer(warm=False)
+    maker = StillMaker()  # one photo and out: no thread of its own needed
     try:
-        image, _ = renderer.render(frame, spec)
+        data, _, _ = maker.photo(frame, spec, mirror, camera, when)
     finally:
-        renderer.close()
-    if mirror:
-        image = cv2.flip(image, 1)
-    h, w = image.shape[:2]
-    data = encode_jpeg(image, exif_bytes(when, camera, (w, h)))
+        maker.close()
     if output is None:
         folder = default_folder()
         folder.mkdir(parents=True, exist_ok=True)

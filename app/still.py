@@ -24,7 +24,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
-from app.imaging import encode_image, write_temp_beside
+from app.imaging import alpha_u8, encode_image, write_temp_beside
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,15 @@ class StillOptions:
     camera: str = ""
 
 
+THUMBNAIL_HEIGHT = 72
+
+
 @dataclass(frozen=True)
 class StillResult:
     path: Path
     extras: tuple[Path, ...] = ()
     size: tuple[int, int] = (0, 0)
+    thumbnail: np.ndarray | None = None  # BGR, THUMBNAIL_HEIGHT tall: made here, not in the UI
 
 
 def default_folder() -> Path:
@@ -131,13 +135,47 @@ def describe_os_error(exc: OSError, folder: Path) -> str:
     return f"could not save the photo in {folder}: {exc.strerror or exc}"
 
 
-class StillRenderer:
-    """Renders and saves stills on its own thread, one at a time; ``take`` returns a Future."""
+class StillMaker:
+    """Full-quality stills, on whatever thread calls it: its own engine (square model, fine
+    guide, no temporal history), the CPU compositor at full resolution, JPEG with EXIF."""
 
-    def __init__(self, engine_factory=None, warm: bool = True) -> None:
+    def __init__(self, engine_factory=None) -> None:
         self._engine_factory = engine_factory or _still_engine
         self._engine = None
         self._compositor = CpuCompositor()
+
+    def load(self) -> None:
+        if self._engine is None:
+            self._engine = self._engine_factory()
+
+    def render(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
+        """The full-resolution portrait and its matte."""
+        self.load()
+        self._engine.reset()
+        matte, _ = self._engine.process(frame.image)
+        return self._compositor.render(frame.image, matte, spec), matte
+
+    def photo(
+        self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime
+    ) -> tuple[bytes, np.ndarray, Matte]:
+        """(JPEG bytes with EXIF, the picture as saved, its matte)."""
+        image, matte = self.render(frame, spec)
+        if mirror:
+            image = cv2.flip(image, 1)
+        h, w = image.shape[:2]
+        return encode_jpeg(image, exif_bytes(when, camera, (w, h))), image, matte
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+class StillRenderer:
+    """Takes stills on its own thread, one at a time; ``take`` returns a Future."""
+
+    def __init__(self, engine_factory=None, warm: bool = True) -> None:
+        self._maker = StillMaker(engine_factory)
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="focuscam-still")
         self._thread.start()
@@ -151,23 +189,14 @@ class StillRenderer:
         self._jobs.put((frame, options, when or datetime.now(), fut))
         return fut
 
-    def render(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
-        """The full-resolution portrait and its matte (runs on the calling thread)."""
-        if self._engine is None:
-            self._engine = self._engine_factory()
-        self._engine.reset()
-        matte, _ = self._engine.process(frame.image)
-        return self._compositor.render(frame.image, matte, spec), matte
-
     def _save(self, frame: Frame, options: StillOptions, when: datetime) -> StillResult:
-        image, matte = self.render(frame, options.spec)
-        if options.mirror:
-            image = cv2.flip(image, 1)
+        data, image, matte = self._maker.photo(
+            frame, options.spec, options.mirror, options.camera, when
+        )
         h, w = image.shape[:2]
         folder = options.folder
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            data = encode_jpeg(image, exif_bytes(when, options.camera, (w, h)))
             path = save_new(folder, photo_stem(when), ".jpg", data)
             extras = []
             if options.save_original:
@@ -175,7 +204,7 @@ class StillRenderer:
                 data = encode_jpeg(original, exif_bytes(when, options.camera, (w, h)))
                 extras.append(save_new(folder, f"{path.stem}_original", ".jpg", data))
             if options.save_matte:
-                a8 = np.clip(matte.full((w, h)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+                a8 = alpha_u8(matte.full((w, h)))
                 if options.mirror:
                     a8 = cv2.flip(a8, 1)
                 extras.append(
@@ -184,7 +213,9 @@ class StillRenderer:
         except OSError as exc:
             raise FocusCamError(describe_os_error(exc, folder)) from None
         logger.info("saved %s (%dx%d)", path, w, h)
-        return StillResult(path, tuple(extras), (w, h))
+        tw = max(1, round(w * THUMBNAIL_HEIGHT / h))
+        thumb = cv2.resize(image, (tw, THUMBNAIL_HEIGHT), interpolation=cv2.INTER_AREA)
+        return StillResult(path, tuple(extras), (w, h), thumb)
 
     def _run(self) -> None:
         try:
@@ -194,7 +225,7 @@ class StillRenderer:
                     return
                 if job == "warm":
                     try:
-                        self._engine = self._engine or self._engine_factory()
+                        self._maker.load()
                     except Exception as exc:  # reported again, in words, on the first photo
                         logger.warning("still models not loaded: %s", exc)
                     continue
@@ -208,8 +239,7 @@ class StillRenderer:
                         logger.exception("still failed")
                     fut.set_exception(exc)
         finally:
-            if self._engine is not None:
-                self._engine.close()
+            self._maker.close()
 
     def close(self, timeout: float = 5.0) -> bool:
         """Finish every photo already asked for (never lose one), then stop the thread."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.frames import Matte
-from app.imaging import cover_fit
+from app.imaging import alpha_u8, cover_fit
 from app.segmentation.resize import downscale
 
 
@@ -150,8 +150,7 @@ class CpuCompositor:
             return frame.copy()
         buf = self._buffers(w, h)
         if spec.effect == "matte":
-            a8_small = np.clip(matte.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            a8 = cv2.resize(a8_small, (w, h), interpolation=cv2.INTER_LINEAR)
+            a8 = cv2.resize(alpha_u8(matte.alpha), (w, h), interpolation=cv2.INTER_LINEAR)
             return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR)
         if out is None or out.shape != (h, w, 3):
             out = np.empty((h, w, 3), np.uint8)

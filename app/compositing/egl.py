@@ -142,9 +142,9 @@ class OffscreenGlCompositor:
         self.gl = GlCompositor()
         self.gl._ensure_ready()
 
-    def render(self, frame, matte, spec, size=None, out=None):
+    def render(self, frame, matte, spec, size=None, out=None, read_back=True):
         self.context.make_current()
-        return self.gl.render(frame, matte, spec, size)
+        return self.gl.render(frame, matte, spec, size, read_back)
 
     def close(self) -> None:
         if self.context.context is not None:

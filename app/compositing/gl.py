@@ -77,6 +77,7 @@ class GlCompositor:
         self._vao = 0
         self._gles = False
         self._bg_key: tuple[int, tuple[int, int]] | None = None
+        self.renderer = ""  # GL_RENDERER, once the first draw has set up
         self.uploads = 0  # frame textures created (not updated): the tests read it
 
     # -- set-up ------------------------------------------------------------------------------
@@ -93,7 +94,8 @@ class GlCompositor:
         if (int(major), int(minor)) < ((3, 0) if self._gles else (3, 3)):
             raise GlError(f"OpenGL {text} is too old; FocusCam's shaders need 3.3 or GLES 3")
         self._vao = GL.glGenVertexArrays(1)
-        logger.info("GL compositor on %s (%s)", text, GL.glGetString(GL.GL_RENDERER).decode())
+        self.renderer = GL.glGetString(GL.GL_RENDERER).decode(errors="replace")
+        logger.info("GL compositor on %s (%s)", text, self.renderer)
 
     def _program(self, frag: str) -> int:
         prog = self._programs.get(frag)
@@ -352,15 +354,23 @@ class GlCompositor:
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
 
     def render(
-        self, frame: np.ndarray, matte: Matte, spec: EffectSpec, size: tuple[int, int] | None = None
-    ) -> np.ndarray:
-        """Offscreen: composite and read the picture back (files, stills, tests; never the
-        live preview). Same call as CpuCompositor.render."""
+        self,
+        frame: np.ndarray,
+        matte: Matte,
+        spec: EffectSpec,
+        size: tuple[int, int] | None = None,
+        read_back: bool = True,
+    ) -> np.ndarray | None:
+        """Offscreen: composite into a framebuffer of its own and read the picture back (files,
+        tests; never the live preview). Same call as CpuCompositor.render. ``read_back=False``
+        leaves it on the GPU, as the viewfinder does (the benchmark's case)."""
         fh, fw = frame.shape[:2]
         size = tuple(size) if size is not None else (fw, fh)
         self._ensure_ready()
         out = self._target("output", size, ("rgba8",))
         self.draw(frame, matte, spec, size, out.fbo, (0, 0, *size))
+        if not read_back:
+            return None
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, out.fbo)
         GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)

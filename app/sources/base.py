@@ -12,6 +12,12 @@ from app.errors import FocusCamError
 FRONT, BACK = "front", "back"
 
 
+def usable_fps(reported: float, default: float = 30.0) -> float:
+    """A frame rate a container or driver reports, or ``default`` when it is missing or absurd
+    (0, NaN, 1000)."""
+    return reported if 1.0 <= reported <= 240.0 else default
+
+
 class SourceError(FocusCamError):
     """A source cannot be opened or has stopped delivering frames (unplugged, busy, bad file)."""
 

@@ -8,15 +8,20 @@ import sys
 import cv2
 import numpy as np
 
-from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo
+from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo, usable_fps
 
 logger = logging.getLogger(__name__)
+
+
+def is_stream(target: int | str) -> bool:
+    """A network stream (a phone as IP webcam), not a local camera."""
+    return isinstance(target, str) and "://" in target
 
 
 def capture_apis(target: int | str) -> list[int]:
     """The capture APIs to try, in order: the platform's own for local cameras (Windows has two
     that disagree about which cameras work), FFmpeg for stream URLs."""
-    if isinstance(target, str) and "://" in target:
+    if is_stream(target):
         return [cv2.CAP_FFMPEG, cv2.CAP_ANY]
     if sys.platform.startswith("linux"):
         return [cv2.CAP_V4L2]
@@ -64,7 +69,7 @@ class CameraSource(FrameSource):
             raise SourceError(
                 f"cannot open {self.info.name}: not connected, or in use by another app"
             )
-        if not (isinstance(self.target, str) and "://" in self.target):
+        if not is_stream(self.target):
             # Order matters on V4L2 and MSMF: the pixel format limits which sizes exist, and the
             # size limits which frame rates do.
             cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
@@ -80,8 +85,7 @@ class CameraSource(FrameSource):
                 f"{self.info.name} opened but sends no frames (in use by another app?)"
             )
         self.actual_size = (frame.shape[1], frame.shape[0])
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        self._fps = usable_fps(cap.get(cv2.CAP_PROP_FPS))
         fourcc = int(cap.get(cv2.CAP_PROP_FOURCC))
         fourcc_text = "".join(chr((fourcc >> 8 * i) & 0xFF) for i in range(4)).strip("\0")
         logger.info(

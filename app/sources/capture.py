@@ -23,7 +23,7 @@ class SourceState:
     tag: str  # identifies the capture thread (and so the source generation)
     state: str
     message: str = ""
-    retry_in_s: float = 0.0
+    retry_in_s: float = 0.0  # LOST: when the next attempt to open it comes
 
 
 StateCallback = Callable[[SourceState], None]
@@ -109,7 +109,7 @@ class CaptureThread:
                     if not self.source.live:
                         self._set(FAILED, str(exc))
                         return
-                    self._set(LOST, f"{exc}. Retrying in {delay:g} s…", delay)
+                    self._set(LOST, str(exc), delay)
                     self._stop.wait(delay)
                     delay = min(delay * 2, self.backoff[1])
         except Exception as exc:  # never die silently: the overlay says what happened

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from app.imaging import IMAGE_EXTS, read_image
-from app.sources.base import BACK, FRONT, FrameSource, SourceError, SourceInfo
+from app.sources.base import BACK, FRONT, FrameSource, SourceError, SourceInfo, usable_fps
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class FileSource(FrameSource):
         self._image_fps = image_fps
         self._cap: cv2.VideoCapture | None = None
         self._image: np.ndarray | None = None
+        self._first: np.ndarray | None = None
         self._fps = 0.0
         self._pacer = Pacer(0)
         self.loops = 0
@@ -76,9 +77,8 @@ class FileSource(FrameSource):
             if not ok:
                 cap.release()
                 raise SourceError(f"{self.path} has no frames")
-            fps = cap.get(cv2.CAP_PROP_FPS)
-            self._fps = fps if 1.0 <= fps <= 240.0 else 30.0
-            cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._fps = usable_fps(cap.get(cv2.CAP_PROP_FPS))
+            self._first = first  # read to prove the file has frames; it is also frame 0
             self._cap = cap
         self._pacer = Pacer(self._fps)
 
@@ -88,6 +88,9 @@ class FileSource(FrameSource):
             return self._image
         if self._cap is None:
             raise SourceError(f"{self.path} is not open")
+        if self._first is not None:
+            frame, self._first = self._first, None
+            return frame
         ok, frame = self._cap.read()
         if not ok and self.loop:
             # Reopening is the one rewind every backend honours.
@@ -103,7 +106,7 @@ class FileSource(FrameSource):
         if self._cap is not None:
             self._cap.release()
             self._cap = None
-        self._image = None
+        self._image = self._first = None
 
 
 class DemoSource(FrameSource):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.errors import UsageError
 from app.sources.base import FRONT, FrameSource, SourceInfo
-from app.sources.camera import CameraSource
+from app.sources.camera import CameraSource, is_stream
 from app.sources.files import DemoSource, FileSource
 
 # What a camera is asked for when the user does not say: HD at 30 fps, which nearly every
@@ -34,7 +34,7 @@ def open_source(
     cam_size = size or DEFAULT_CAMERA_SIZE
     if m:
         return CameraSource(int(m.group(1)), known.get(spec), cam_size, DEFAULT_CAMERA_FPS)
-    if "://" in spec:
+    if is_stream(spec):
         return CameraSource(spec, known.get(spec) or SourceInfo(_url_name(spec), spec, FRONT), size)
     if spec.startswith("/dev/video"):
         return CameraSource(spec, known.get(spec), cam_size, DEFAULT_CAMERA_FPS)

@@ -10,7 +10,7 @@ import numpy as np
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QOffscreenSurface, QOpenGLContext, QPainter, QSurfaceFormat
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
-from PyQt6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PyQt6.QtWidgets import QApplication, QWidget
 
 import app.compositing.gl  # noqa: F401  (chooses PyOpenGL's platform before OpenGL loads)
 from app.compositing.spec import EffectSpec
@@ -83,15 +83,10 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
 
     def __init__(self, fmt: QSurfaceFormat, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._init_viewfinder()
         self.setFormat(fmt)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 180)
-        self.result: Result | None = None
-        self.soft = False
         self.gl = None
-        self.gl_description = ""
-        self.paint_ms: list[float] = []  # CPU-side time of each GL composite (HUD, stats)
-        self._init_overlay()
+        self.paint_ms: float | None = None  # CPU-side time of the last GL composite (stats)
 
     # -- input -------------------------------------------------------------------------------
     def show_result(self, result: Result) -> None:
@@ -111,22 +106,14 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
 
     # -- GL ----------------------------------------------------------------------------------
     def initializeGL(self) -> None:  # noqa: N802
-        from OpenGL import GL
-
         from app.compositing.gl import GlCompositor
 
-        self.gl = GlCompositor()
-        self.gl_description = GL.glGetString(GL.GL_VERSION).decode(errors="replace")
-        logger.info("GL viewfinder: %s", self.gl_description)
-        ctx = self.context()
-        ctx.aboutToBeDestroyed.connect(self._release)
+        self.gl = GlCompositor()  # it logs the GL version and renderer on its first draw
+        self.context().aboutToBeDestroyed.connect(self.release_gl)
 
     def release_gl(self) -> None:
-        """Free GL objects now (the window is closing), with the widget's context current."""
-        self._release()
-
-    def _release(self) -> None:
-        """Free GL objects with their context current (also as the context goes away)."""
+        """Free GL objects with the widget's context current: when the window closes, or when
+        the context goes away first."""
         if self.gl is not None:
             self.makeCurrent()
             self.gl.release()
@@ -142,8 +129,7 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
         if r is not None and self.gl is not None:
             t0 = time.perf_counter()
             self._draw(r)
-            self.paint_ms.append((time.perf_counter() - t0) * 1e3)
-            del self.paint_ms[:-240]
+            self.paint_ms = (time.perf_counter() - t0) * 1e3
         p = QPainter(self)
         if r is not None and r.self_view is not None and not self.soft:
             sv = r.self_view

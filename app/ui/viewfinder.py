@@ -24,7 +24,12 @@ def to_qimage(bgr: np.ndarray) -> QImage:
 class OverlayMixin:
     """HUD, overlay message and shutter flash, painted with QPainter over any viewfinder."""
 
-    def _init_overlay(self) -> None:
+    def _init_viewfinder(self) -> None:
+        """What every viewfinder starts with (the Qt base class is initialised first)."""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.result: Result | None = None
+        self.soft = False  # the last frame, softened, while a new camera opens
         self.message = ""
         self.hud_lines: list[str] = []
         self._flash = 0.0
@@ -121,15 +126,11 @@ class Viewfinder(OverlayMixin, QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(320, 180)
+        self._init_viewfinder()
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.result: Result | None = None
         self._image: QImage | None = None
         self._array: np.ndarray | None = None
         self._self_view: tuple[QImage, np.ndarray] | None = None
-        self.soft = False  # the last frame, softened, while a new camera opens
-        self._init_overlay()
 
     # -- input -------------------------------------------------------------------------------
     def show_result(self, result: Result) -> None:

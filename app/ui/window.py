@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
-from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QImage, QKeySequence, QPixmap
+from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QPixmap
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from app.compositing.spec import EffectSpec
@@ -22,6 +22,7 @@ from app.still import StillOptions, StillRenderer, default_folder
 from app.ui.controls import EFFECTS, ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
+from app.ui.viewfinder import to_qimage
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,6 @@ class MainWindow(QMainWindow):
         self.last_error = ""
         self._background: tuple[str, np.ndarray | None] = ("", None)
         self._closed = False
-        self._banner = banner
         self.final_stats: dict | None = None
 
         self.viewfinder, self.compositor_description = make_viewfinder(compositor)
@@ -83,8 +83,8 @@ class MainWindow(QMainWindow):
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
         self.viewfinder.resized.connect(self._view_resized)
+        self._push_request()  # before the first frame, so that it is rendered as asked
         self.pipeline.start(self.make_source(self.camera))
-        self._push_request()
         if banner:
             self.show_message(banner, 6000)
 
@@ -197,8 +197,8 @@ class MainWindow(QMainWindow):
         stats = self.pipeline.stats
         if stats.displayed(result.frame, t_ns) and self.viewfinder.compositor_name == "gl":
             paint_ms = self.viewfinder.paint_ms
-            if paint_ms and result.view is None:
-                stats.stage("composite", paint_ms[-1])
+            if paint_ms is not None and result.view is None:
+                stats.stage("composite", paint_ms)
 
     def _source_state(self, state: SourceState) -> None:
         if state.tag != self.pipeline.current_tag or self._closed:
@@ -209,7 +209,9 @@ class MainWindow(QMainWindow):
             self.viewfinder.message = f"Opening {name}…"
         elif state.state == LOST:
             self.viewfinder.soften()
-            self.viewfinder.message = f"{name} is not available: {state.message}"
+            self.viewfinder.message = (
+                f"{name} is not available: {state.message}. Trying again in {state.retry_in_s:g} s…"
+            )
             if len(self.cameras) > 1:
                 self.viewfinder.message += "\nPress C for another camera."
         elif state.state == FAILED:
@@ -352,9 +354,7 @@ class MainWindow(QMainWindow):
             return
         result = future.result()
         self.photos.append(result.path)
-        image = QImage(str(result.path))
-        if not image.isNull():
-            self.thumb.setIcon(QIcon(QPixmap.fromImage(image.scaledToHeight(72))))
+        self.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(result.thumbnail))))
         self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
         self.thumb.show()
         self.statusBar().showMessage(f"Saved {result.path}", 5000)
