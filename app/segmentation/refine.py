@@ -78,7 +78,9 @@ def _zero_blobs(prob: np.ndarray, labels: np.ndarray, drop: np.ndarray) -> np.nd
 
 def blobs(prob: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """(count incl. background, labels, areas, mean confidence) of the person blobs."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((prob > 0.5).astype(np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (prob > 0.5).view(np.uint8), connectivity=8, ltype=cv2.CV_16U
+    )
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     sums = np.bincount(labels.ravel(), weights=prob.ravel(), minlength=n)
     return n, labels, areas, sums / np.maximum(areas, 1)
@@ -135,6 +137,17 @@ class PersonGate:
         return ok
 
 
+@dataclass(frozen=True)
+class GuideWork:
+    """The frame's part of refinement (``MatteRefiner.prepare``)."""
+
+    guide: np.ndarray  # the BGR guide image
+    luma: np.ndarray  # its luma, 0..1, temporally denoised
+    small: np.ndarray  # the same at the model's resolution
+    motion: np.ndarray | None  # 0..1 per model pixel; None: no usable history (start, cut)
+    stats: tuple[np.ndarray, np.ndarray] | None  # guide_stats(small), when guided
+
+
 class MatteRefiner:
     """Stateful (temporal) refinement for one stream; ``reset()`` on a camera switch."""
 
@@ -152,38 +165,61 @@ class MatteRefiner:
         if self.gate is not None:
             self.gate.reset()
 
-    def _temporal(
-        self, prob: np.ndarray, luma: np.ndarray, small: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Motion-adaptive running average of the mask and luma (model res) and luma (guide res)."""
+    def prepare(self, guide_bgr: np.ndarray, mask_size: tuple[int, int]) -> GuideWork:
+        """Everything the refiner needs from the frame alone, for a mask of ``mask_size`` (w, h).
+
+        It does not need the model's output, so the engine runs it while the model does: the
+        luma at both sizes, denoised with the motion-adaptive weights; the motion; the guided
+        filter's image statistics. Nothing is remembered until ``finish``.
+        """
         p = self.params
-        prev_a, prev_l = self._prev_alpha, self._prev_luma
-        # Motion is judged at the model's resolution: averaging down removes most sensor noise,
-        # so noise does not read as motion, and it is four times cheaper.
-        change = None
-        if prev_a is not None and prev_l is not None and prev_a.shape == prob.shape:
-            if prev_l.shape == luma.shape:
-                change = cv2.absdiff(small, self._prev_small)
-        if change is None or cv2.mean(change)[0] > p.scene_cut:
-            self._prev_alpha, self._prev_luma, self._prev_small = prob, luma, small
-            return prob, luma, small
-        # Spread the change a little: an edge that moved affects the mask beside it.
-        motion = _smoothstep(cv2.dilate(change, _K3), p.motion_lo, p.motion_hi)
-        jump = _smoothstep(cv2.absdiff(prob, prev_a), p.jump_lo, p.jump_hi)
-        k_still = p.k_still
-        k = k_still + (1.0 - k_still) * np.maximum(motion, jump)
-        alpha = prev_a + k * (prob - prev_a)
-        k_motion = k_still + (1.0 - k_still) * motion
-        k_luma = cv2.resize(
-            k_motion, (luma.shape[1], luma.shape[0]), interpolation=cv2.INTER_LINEAR
-        )
-        luma_out = prev_l + k_luma * (luma - prev_l)
-        small_out = self._prev_small + k_motion * (small - self._prev_small)
-        self._prev_alpha, self._prev_luma, self._prev_small = alpha, luma_out, small_out
-        return alpha, luma_out, small_out
+        luma = cv2.cvtColor(guide_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) * (1.0 / 255.0)
+        small = cv2.resize(luma, mask_size, interpolation=cv2.INTER_AREA)
+        motion = None
+        prev_l, prev_s = self._prev_luma, self._prev_small
+        if (
+            p.temporal
+            and prev_l is not None
+            and prev_s is not None
+            and prev_l.shape == luma.shape
+            and prev_s.shape == small.shape
+        ):
+            # Motion is judged at the model's resolution: averaging down removes most sensor
+            # noise, so noise does not read as motion, and it is four times cheaper.
+            change = cv2.absdiff(small, prev_s)
+            if cv2.mean(change)[0] <= p.scene_cut:  # else a cut: start afresh
+                # Spread the change a little: an edge that moved affects the mask beside it.
+                motion = _smoothstep(cv2.dilate(change, _K3), p.motion_lo, p.motion_hi)
+                k_still = p.k_still
+                k_motion = k_still + (1.0 - k_still) * motion
+                k_luma = cv2.resize(
+                    k_motion, (luma.shape[1], luma.shape[0]), interpolation=cv2.INTER_LINEAR
+                )
+                luma = prev_l + k_luma * (luma - prev_l)
+                small = prev_s + k_motion * (small - prev_s)
+        stats = guide_stats(small, p.guided_radius) if p.guided else None
+        return GuideWork(guide_bgr, luma, small, motion, stats)
+
+    def _temporal(self, prob: np.ndarray, work: GuideWork) -> np.ndarray:
+        """Motion-adaptive running average of the mask; remembers this frame for the next."""
+        p = self.params
+        prev_a = self._prev_alpha
+        alpha = prob
+        if work.motion is not None and prev_a is not None and prev_a.shape == prob.shape:
+            jump = _smoothstep(cv2.absdiff(prob, prev_a), p.jump_lo, p.jump_hi)
+            k_still = p.k_still
+            k = k_still + (1.0 - k_still) * np.maximum(work.motion, jump)
+            alpha = prev_a + k * (prob - prev_a)
+        self._prev_alpha, self._prev_luma, self._prev_small = alpha, work.luma, work.small
+        return alpha
 
     def __call__(self, prob: np.ndarray, guide_bgr: np.ndarray, model: str = "") -> Matte:
+        return self.finish(prob, self.prepare(guide_bgr, (prob.shape[1], prob.shape[0])), model)
+
+    def finish(self, prob: np.ndarray, work: GuideWork, model: str = "") -> Matte:
+        """The matte for the model's ``prob`` and this frame's ``prepare`` result."""
         p = self.params
+        guide_bgr = work.guide
         prob = prob.astype(np.float32, copy=False)
         if p.cleanup or self.gate is not None:
             n, labels, areas, mean_conf = blobs(prob)
@@ -199,47 +235,68 @@ class MatteRefiner:
             kept[0] = False
             support = cv2.dilate(_paint(kept, labels), _K_SUPPORT)
             prob = np.where(support > 0, prob, np.float32(0.0))
-        gh, gw = guide_bgr.shape[:2]
-        luma = cv2.cvtColor(guide_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) * (1.0 / 255.0)
-        mh, mw = prob.shape
-        small = cv2.resize(luma, (mw, mh), interpolation=cv2.INTER_AREA)
         if p.temporal:
-            prob, luma, small = self._temporal(prob, luma, small)
+            prob = self._temporal(prob, work)
+        # Exact 0 and 1 over the clear background and the body (``snap``: a difference of at
+        # most 5/255 that nobody can see) let the compositor copy instead of blend there.
         if p.guided:
-            alpha = guided_filter(small, prob, luma, p.guided_radius, p.guided_eps)
+            alpha = guided_filter(
+                work.small, prob, work.luma, p.guided_radius, p.guided_eps, work.stats, p.snap
+            )
         else:
+            gh, gw = guide_bgr.shape[:2]
             alpha = cv2.resize(prob, (gw, gh), interpolation=cv2.INTER_LINEAR)
-        if p.snap > 0:
-            # Exact 0 and 1 over the clear background and the body (a difference of at most
-            # 5/255 that nobody can see) let the compositor copy instead of blend there.
-            cv2.subtract(alpha, p.snap, dst=alpha)
-            cv2.multiply(alpha, 1.0 / (1.0 - 2.0 * p.snap), dst=alpha)
-            np.clip(alpha, 0.0, 1.0, out=alpha)
+            if p.snap > 0:
+                cv2.subtract(alpha, p.snap, dst=alpha)
+                cv2.multiply(alpha, 1.0 / (1.0 - 2.0 * p.snap), dst=alpha)
+                np.clip(alpha, 0.0, 1.0, out=alpha)
         return Matte(alpha=alpha, guide=guide_bgr, model=model)
 
 
+def _box(x: np.ndarray, radius: int) -> np.ndarray:
+    k = 2 * radius + 1
+    return cv2.blur(x, (k, k), borderType=cv2.BORDER_REFLECT)
+
+
+def guide_stats(luma_small: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's local mean and variance of the guide image, which do not depend on
+    the mask (so they can be computed before the mask exists)."""
+    mean_i = _box(luma_small, radius)
+    var_i = _box(luma_small * luma_small, radius) - mean_i * mean_i
+    return mean_i, var_i
+
+
 def guided_filter(
-    luma_small: np.ndarray, prob: np.ndarray, luma: np.ndarray, radius: int, eps: float
+    luma_small: np.ndarray,
+    prob: np.ndarray,
+    luma: np.ndarray,
+    radius: int,
+    eps: float,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+    snap: float = 0.0,
 ) -> np.ndarray:
     """Fast guided filter (He & Sun, 2015), clipped to 0..1.
 
     The linear coefficients A, B are fitted at the model's resolution (``luma_small`` against
     ``prob``), then evaluated as ``A * luma + B`` on the larger ``luma``: the matte's edges
     land where the image's edges are, at a quarter of the cost of filtering at the larger size.
+    ``stats`` is ``guide_stats(luma_small, radius)`` when already computed. With ``snap``,
+    values below it become 0 and above ``1 - snap`` become 1, linear in between (folded into
+    A and B, so it costs nothing at the larger size).
     """
-    ksize = (2 * radius + 1, 2 * radius + 1)
-
-    def box(x: np.ndarray) -> np.ndarray:
-        return cv2.blur(x, ksize, borderType=cv2.BORDER_REFLECT)
-
-    mean_i = box(luma_small)
-    mean_p = box(prob)
-    cov_ip = box(luma_small * prob) - mean_i * mean_p
-    var_i = box(luma_small * luma_small) - mean_i * mean_i
+    mean_i, var_i = stats if stats is not None else guide_stats(luma_small, radius)
+    mean_p = _box(prob, radius)
+    cov_ip = _box(luma_small * prob, radius) - mean_i * mean_p
     a = cov_ip / (var_i + eps)
     b = mean_p - a * mean_i
+    a, b = _box(a, radius), _box(b, radius)
+    if snap > 0:
+        gain = 1.0 / (1.0 - 2.0 * snap)
+        a *= gain
+        b = (b - snap) * gain
     h, w = luma.shape
-    a_up = cv2.resize(box(a), (w, h), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(box(b), (w, h), interpolation=cv2.INTER_LINEAR)
-    q = cv2.add(cv2.multiply(a_up, luma), b_up)
+    a_up = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
+    b_up = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    q = cv2.multiply(a_up, luma, dst=a_up)
+    cv2.add(q, b_up, dst=q)
     return np.clip(q, 0.0, 1.0, out=q)
