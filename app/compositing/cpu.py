@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from app import helper
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.frames import Matte
 from app.imaging import alpha_u8, cover_fit
@@ -126,7 +127,7 @@ class CpuCompositor:
         # The guide is the frame already shrunk for the model: start from it when it is big enough.
         src = matte.guide if (ww <= gw and wh <= gh) else frame
         small = downscale(src, plan.work_size)
-        alpha_small = cv2.resize(matte.alpha, plan.work_size, interpolation=cv2.INTER_AREA)
+        alpha_small = downscale(matte.alpha, plan.work_size)
         return masked_background_blur(small, alpha_small, plan.sigma, plan.ksize)
 
     def render(
@@ -154,27 +155,65 @@ class CpuCompositor:
             return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR)
         if out is None or out.shape != (h, w, 3):
             out = np.empty((h, w, 3), np.uint8)
-        if spec.effect == "replace":
-            assert spec.background is not None
-            np.copyto(out, self._replacement(spec.background, (w, h)))
-        else:
-            small = self.background_small(matte, spec, frame)
-            if small is None:
-                np.copyto(out, frame)
-                return out
-            cv2.resize(small, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
-        # Where the matte is 0 the background is already the answer; where it is 1 the frame is;
-        # only the band in between is blended.
+        # Two threads, each given long stretches of work that releases the GIL (short numpy
+        # steps on both at once would mostly wait for each other): the helper scales the matte
+        # up while this one makes the background, then each blends about half of the band.
         rects = blend_plan(matte.alpha, (w, h))
-        if not rects:
-            return out
-        alpha = cv2.resize(matte.alpha, (w, h), dst=buf.alpha, interpolation=cv2.INTER_LINEAR)
-        for op, x0, y0, x1, y1 in rects:
-            roi = out[y0:y1, x0:x1]
-            if op == _COPY:
-                np.copyto(roi, frame[y0:y1, x0:x1])
-                continue
-            a, inv = alpha[y0:y1, x0:x1], buf.inv[y0:y1, x0:x1]
-            cv2.subtract(1.0, a, dst=inv)
-            cv2.blendLinear(frame[y0:y1, x0:x1], roi, a, inv, dst=roi)
+        scaling = helper.submit(_scale_matte, matte.alpha, buf, rects)
+        try:
+            if spec.effect == "replace":
+                assert spec.background is not None
+                np.copyto(out, self._replacement(spec.background, (w, h)))
+            else:
+                small = self.background_small(matte, spec, frame)
+                if small is None:
+                    np.copyto(out, frame)
+                    return out
+                cv2.resize(small, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
+        finally:
+            scaling.result()  # never leave a helper job running past this call
+        half = _halfway(rects)
+        other = helper.submit(_blend, rects[half:], frame, out, buf)
+        try:
+            _blend(rects[:half], frame, out, buf)
+        finally:
+            other.result()
         return out
+
+
+def _scale_matte(alpha: np.ndarray, buf: _Buffers, rects: list[tuple[int, ...]]) -> None:
+    """The matte at full size, when the plan has anything to blend."""
+    if any(r[0] == _BLEND for r in rects):
+        cv2.resize(alpha, buf.size, dst=buf.alpha, interpolation=cv2.INTER_LINEAR)
+
+
+# A blended pixel costs about this many copied ones.
+_BLEND_COST = 4
+
+
+def _halfway(rects: list[tuple[int, int, int, int, int]]) -> int:
+    """Where to cut ``rects`` into two runs of about equal work."""
+    if not rects:
+        return 0
+    cost = np.cumsum(
+        [
+            (x1 - x0) * (y1 - y0) * (_BLEND_COST if op == _BLEND else 1)
+            for op, x0, y0, x1, y1 in rects
+        ]
+    )
+    return int(np.searchsorted(cost, cost[-1] / 2))
+
+
+def _blend(
+    rects: list[tuple[int, int, int, int, int]], frame: np.ndarray, out: np.ndarray, buf: _Buffers
+) -> None:
+    """``out = frame * a + out * (1 - a)`` over blend rectangles; a plain copy over copy ones."""
+    alpha, inv = buf.alpha, buf.inv
+    for op, x0, y0, x1, y1 in rects:
+        roi = out[y0:y1, x0:x1]
+        if op == _COPY:
+            np.copyto(roi, frame[y0:y1, x0:x1])
+            continue
+        a, b = alpha[y0:y1, x0:x1], inv[y0:y1, x0:x1]
+        cv2.subtract(1.0, a, dst=b)
+        cv2.blendLinear(frame[y0:y1, x0:x1], roi, a, b, dst=roi)

@@ -211,11 +211,13 @@ class GlCompositor:
         GL.glViewport(0, 0, *target.size)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
-    def _resize_chain(self, name: str, tex: int, src: tuple[int, int], dst: tuple[int, int]) -> int:
+    def _resize_chain(
+        self, name: str, tex: int, src: tuple[int, int], dst: tuple[int, int], kind: str = "rgba8"
+    ) -> int:
         """``downscale()`` in passes: each step samples the previous one bilinearly."""
         prog = self._program("resize.frag")
         for i, size in enumerate(downscale_steps(src, dst)):
-            target = self._target(f"{name}{i}", size, ("rgba8",))
+            target = self._target(f"{name}{i}", size, (kind,))
             GL.glUseProgram(prog)
             self._bind(prog, 0, "src", tex)
             GL.glUniform2f(self._loc(prog, "out_size"), *size)
@@ -236,21 +238,18 @@ class GlCompositor:
         else:
             src, src_size = frame_tex, frame_size
         small = self._resize_chain("small", src, src_size, work)
-        # The matte at the working size (area average), then the background weight.
-        # (Targets are made before textures are bound: making one binds its texture.)
+        # The matte at the working size (the same steps as the CPU's), then the background
+        # weight. (Targets are made before textures are bound: making one binds its texture.)
         mh, mw = matte.alpha.shape
-        alpha_small = self._target("alpha_small", work, ("r32f",))
+        alpha_small = self._resize_chain(
+            "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"
+        )
         weight = self._target("weight", work, ("r32f",))
         blur_targets = [self._target(n, work, ("rgba32f", "rgba32f")) for n in ("bh", "bv")]
         out = self._target("blurred", work, ("rgba8",))
-        prog = self._program("area.frag")
-        GL.glUseProgram(prog)
-        self._bind(prog, 0, "src", self._textures["matte"][0])
-        GL.glUniform2f(self._loc(prog, "scale"), mw / work[0], mh / work[1])
-        self._draw_into(alpha_small)
         prog = self._program("weight.frag")
         GL.glUseProgram(prog)
-        self._bind(prog, 0, "alpha", alpha_small.textures[0])
+        self._bind(prog, 0, "alpha", alpha_small)
         self._draw_into(weight)
         # Separable Gaussian of (image * weight, weight) and of the plain image.
         kernel = cv2.getGaussianKernel(plan.ksize, plan.sigma, cv2.CV_32F).ravel()
