@@ -65,38 +65,44 @@ def _paint(flags: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.take(flags.astype(np.uint8), labels)
 
 
-def _zero_blobs(prob: np.ndarray, labels: np.ndarray, drop: np.ndarray) -> np.ndarray:
-    """Zero the labelled blobs flagged in ``drop`` (indexed by label), rim included."""
-    if not drop.any():
-        return prob
-    drop_mask = cv2.dilate(_paint(drop, labels), _K3)
-    keep_mask = cv2.dilate(_paint(~drop & (np.arange(drop.size) > 0), labels), _K3)
-    out = prob.copy()
-    out[(drop_mask > 0) & (keep_mask == 0)] = 0.0
-    return out
-
-
-def blobs(prob: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-    """(count incl. background, labels, areas, mean confidence) of the person blobs."""
+def blobs(prob: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(count incl. background, labels, areas) of the person blobs (probability above 0.5)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
         (prob > 0.5).view(np.uint8), connectivity=8, ltype=cv2.CV_16U
     )
-    areas = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    sums = np.bincount(labels.ravel(), weights=prob.ravel(), minlength=n)
-    return n, labels, areas, sums / np.maximum(areas, 1)
+    return n, labels, stats[:, cv2.CC_STAT_AREA].astype(np.float64)
 
 
-def spurious(areas: np.ndarray, mean_conf: np.ndarray, total: int, p: RefineParams) -> np.ndarray:
-    """Flags (by label; never the background) for blobs too small or unsure to be the subject."""
+def spurious(
+    prob: np.ndarray, labels: np.ndarray, areas: np.ndarray, p: RefineParams
+) -> np.ndarray:
+    """Flags (by label; never the background) for blobs too small or unsure to be the subject.
+
+    Mean confidence is only worked out for the blobs big enough to keep (one or two, as a rule).
+    """
     drop = np.zeros(areas.size, bool)
     if areas.size > 1:
         fg = areas[1:]
-        drop[1:] = (
-            (fg < p.min_region * total)
-            | (fg < p.min_region_rel * fg.max())
-            | (mean_conf[1:] < p.min_mean_conf)
-        )
+        drop[1:] = (fg < p.min_region * prob.size) | (fg < p.min_region_rel * fg.max())
+        for k in np.flatnonzero(~drop[1:]) + 1:
+            inside = (labels == k).view(np.uint8)
+            drop[k] = cv2.mean(prob, mask=inside)[0] < p.min_mean_conf
     return drop
+
+
+def keep_blobs(prob: np.ndarray, labels: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """``prob`` with the blobs flagged in ``drop`` (by label) zeroed, rim included but not where
+    it touches a kept blob, and with everything zeroed that is further from a kept blob than
+    ``_K_SUPPORT`` reaches: low-confidence haze far from every kept blob is not the person."""
+    kept = ~drop
+    kept[0] = False
+    kept_img = _paint(kept, labels)
+    allowed = cv2.dilate(kept_img, _K_SUPPORT)
+    if drop[1:].any():
+        gone = cv2.dilate(_paint(drop, labels), _K3)
+        cv2.subtract(gone, cv2.dilate(kept_img, _K3), dst=gone)
+        cv2.subtract(allowed, gone, dst=allowed)
+    return prob * allowed
 
 
 class PersonGate:
@@ -145,7 +151,7 @@ class GuideWork:
     luma: np.ndarray  # its luma, 0..1, temporally denoised
     small: np.ndarray  # the same at the model's resolution
     motion: np.ndarray | None  # 0..1 per model pixel; None: no usable history (start, cut)
-    stats: tuple[np.ndarray, np.ndarray] | None  # guide_stats(small), when guided
+    stats: tuple[np.ndarray, np.ndarray] | None  # guide_stats(small, ...), when guided
 
 
 class MatteRefiner:
@@ -197,7 +203,7 @@ class MatteRefiner:
                 )
                 luma = prev_l + k_luma * (luma - prev_l)
                 small = prev_s + k_motion * (small - prev_s)
-        stats = guide_stats(small, p.guided_radius) if p.guided else None
+        stats = guide_stats(small, p.guided_radius, p.guided_eps) if p.guided else None
         return GuideWork(guide_bgr, luma, small, motion, stats)
 
     def _temporal(self, prob: np.ndarray, work: GuideWork) -> np.ndarray:
@@ -222,19 +228,14 @@ class MatteRefiner:
         guide_bgr = work.guide
         prob = prob.astype(np.float32, copy=False)
         if p.cleanup or self.gate is not None:
-            n, labels, areas, mean_conf = blobs(prob)
-            drop = spurious(areas, mean_conf, prob.size, p) if p.cleanup else np.zeros(n, bool)
+            n, labels, areas = blobs(prob)
+            drop = spurious(prob, labels, areas, p) if p.cleanup else np.zeros(n, bool)
             if self.gate is not None:
                 candidates = ~drop
                 candidates[0] = False
                 drop |= ~self.gate.confirmed(labels, areas, candidates, guide_bgr)
-                drop[0] = False
-            prob = _zero_blobs(prob, labels, drop)
-            # Low-confidence haze far from every kept blob is not the person either.
-            kept = ~drop
-            kept[0] = False
-            support = cv2.dilate(_paint(kept, labels), _K_SUPPORT)
-            prob = np.where(support > 0, prob, np.float32(0.0))
+            drop[0] = False
+            prob = keep_blobs(prob, labels, drop)
         if p.temporal:
             prob = self._temporal(prob, work)
         # Exact 0 and 1 over the clear background and the body (``snap``: a difference of at
@@ -258,11 +259,12 @@ def _box(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.blur(x, (k, k), borderType=cv2.BORDER_REFLECT)
 
 
-def guide_stats(luma_small: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """The guided filter's local mean and variance of the guide image, which do not depend on
-    the mask (so they can be computed before the mask exists)."""
+def guide_stats(luma_small: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's local mean of the guide image and its local variance plus ``eps``:
+    they do not depend on the mask, so they can be worked out before the mask exists."""
     mean_i = _box(luma_small, radius)
     var_i = _box(luma_small * luma_small, radius) - mean_i * mean_i
+    var_i += eps
     return mean_i, var_i
 
 
@@ -280,23 +282,23 @@ def guided_filter(
     The linear coefficients A, B are fitted at the model's resolution (``luma_small`` against
     ``prob``), then evaluated as ``A * luma + B`` on the larger ``luma``: the matte's edges
     land where the image's edges are, at a quarter of the cost of filtering at the larger size.
-    ``stats`` is ``guide_stats(luma_small, radius)`` when already computed. With ``snap``,
+    ``stats`` is ``guide_stats(luma_small, radius, eps)`` when already computed. With ``snap``,
     values below it become 0 and above ``1 - snap`` become 1, linear in between (folded into
     A and B, so it costs nothing at the larger size).
     """
-    mean_i, var_i = stats if stats is not None else guide_stats(luma_small, radius)
+    mean_i, var_eps = stats if stats is not None else guide_stats(luma_small, radius, eps)
     mean_p = _box(prob, radius)
     cov_ip = _box(luma_small * prob, radius) - mean_i * mean_p
-    a = cov_ip / (var_i + eps)
+    a = cov_ip / var_eps
     b = mean_p - a * mean_i
     a, b = _box(a, radius), _box(b, radius)
     if snap > 0:
         gain = 1.0 / (1.0 - 2.0 * snap)
         a *= gain
-        b = (b - snap) * gain
+        b -= snap
+        b *= gain
     h, w = luma.shape
     a_up = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-    b_up = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    q = cv2.multiply(a_up, luma, dst=a_up)
-    cv2.add(q, b_up, dst=q)
+    q = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    cv2.accumulateProduct(a_up, luma, q)  # q += a_up * luma
     return np.clip(q, 0.0, 1.0, out=q)
