@@ -13,7 +13,7 @@ from app.frames import Matte
 from app.segmentation import models
 from app.segmentation.mediapipe_backend import MediaPipeFaceDetector, MediaPipeSegmenter
 from app.segmentation.refine import MatteRefiner, RefineParams
-from app.segmentation.resize import downscale, fit_long_side
+from app.segmentation.resize import downscale, fit_long_side, halvings
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +88,15 @@ class SegmentationEngine:
         if self._last_model is not None and name != self._last_model:
             self.refiner.reset()  # a different model sees a different world: no shared history
         self._last_model = name
-        guide = downscale(image, fit_long_side((w, h), self.guide_long_side))
-        small = downscale(guide, model_size)
+        guide_size = fit_long_side((w, h), self.guide_long_side)
+        # The guide and the model's input share their first halvings. The model runs on the
+        # engine's model thread (it releases the GIL and keeps one core busy) from there, while
+        # the guide is finished and the frame's share of refinement is done on this one.
+        base = halvings(image, guide_size)
         ts_ms = None if t_ns is None else t_ns // 1_000_000
-        # The model runs on the engine's model thread (it releases the GIL and keeps one core
-        # busy) while the frame's share of refinement, which needs no model output, runs here.
-        running = self._model_thread.submit(self._segmenter(name).segment, small, ts_ms)
+        running = self._model_thread.submit(self._segment, name, base, model_size, ts_ms)
         try:
+            guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
         finally:
             prob = running.result()
@@ -102,6 +104,11 @@ class SegmentationEngine:
         matte = self.refiner.finish(prob, work, model=name)
         t2 = time.perf_counter()
         return matte, {"segment": (t1 - t0) * 1e3, "refine": (t2 - t1) * 1e3}
+
+    def _segment(
+        self, name: str, image: np.ndarray, size: tuple[int, int], ts_ms: int | None
+    ) -> np.ndarray:
+        return self._segmenter(name).segment(downscale(image, size), ts_ms)
 
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""

@@ -23,6 +23,17 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return image
 
 
+def halvings(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Only the halvings ``downscale(image, size)`` starts with: ``downscale`` of the result to
+    ``size``, or to anything smaller, goes on from there."""
+    h, w = image.shape[:2]
+    tw, th = size
+    while w >= 2 * tw and h >= 2 * th:
+        w, h = w // 2, h // 2
+        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    return image
+
+
 def downscale_steps(src: tuple[int, int], dst: tuple[int, int]) -> list[tuple[int, int]]:
     """The sizes ``downscale`` goes through: halvings while at least twice the target, then one
     resize to it (the GL compositor renders the same chain, pass by pass)."""
