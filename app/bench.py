@@ -161,7 +161,9 @@ def bench_size(
     with SegmentationEngine(video=True) as engine:
         for i in range(warmup + n_frames):
             frame = frames[i % len(frames)]
-            matte, t = engine.process(frame, int(i * 1e9 / 30))
+            matte, t = engine.process(
+                frame, int(i * 1e9 / 30), lambda guide: comp.prepare(guide, spec, size)
+            )
             if i < len(frames):
                 mattes.append(matte)
             t0 = time.perf_counter()

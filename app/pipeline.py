@@ -7,6 +7,7 @@ OutputRequest, takes Results from ``results`` and reports each one it shows with
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -308,9 +309,14 @@ class Pipeline:
                 if frame.source != last_tag:
                     engine.reset()  # a new camera: no shared history
                     last_tag = frame.source
-                matte, timings = engine.process(frame.image, frame.t_capture_ns)
-                self.engine_model = matte.model
                 request = self.request
+                early = None
+                if request.composite:
+                    # The compositor starts on the frame's background while the model runs.
+                    size, spec = _render_size(frame.size, request), request.spec
+                    early = functools.partial(self.compositor.prepare, spec=spec, size=size)
+                matte, timings = engine.process(frame.image, frame.t_capture_ns, early)
+                self.engine_model = matte.model
                 t0 = time.perf_counter()
                 view, self_view = self.render(frame, matte, request)
                 if request.composite:
@@ -334,12 +340,11 @@ class Pipeline:
         if not request.composite:
             return None, None
         comp = self.compositor
+        size = _render_size(frame.size, request)
         if request.call_preview:
             x, y, cw, ch = crop_16_9(frame.size)
-            fw, fh = frame.size
-            # Render at the scale that makes the 16:9 window exactly the call size, then crop.
             s = CALL_SIZE[0] / cw
-            full = comp.render(frame.image, matte, request.spec, (round(fw * s), round(fh * s)))
+            full = comp.render(frame.image, matte, request.spec, size)
             ox, oy = round(x * s), round(y * s)
             call = full[oy : oy + CALL_SIZE[1], ox : ox + CALL_SIZE[0]]
             view = cv2.resize(
@@ -350,11 +355,20 @@ class Pipeline:
                 cv2.resize(call, (sw, sw * 9 // 16), interpolation=cv2.INTER_AREA), 1
             )
             return view, self_view
-        size = fit_inside(frame.size, request.view_size)
         view = comp.render(frame.image, matte, request.spec, size)
         if request.mirror:
             view = cv2.flip(view, 1)
         return view, None
+
+
+def _render_size(frame_size: tuple[int, int], request: OutputRequest) -> tuple[int, int]:
+    """The size the compositor renders a frame at: the fitted view, or in call preview the
+    scale that makes the 16:9 window exactly the call size (it is cropped from that)."""
+    if request.call_preview:
+        _, _, cw, _ = crop_16_9(frame_size)
+        s = CALL_SIZE[0] / cw
+        return round(frame_size[0] * s), round(frame_size[1] * s)
+    return fit_inside(frame_size, request.view_size)
 
 
 def _default_engine():

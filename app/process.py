@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -248,9 +249,13 @@ def _process_video(src, dst, spec, model_path, mask_out, progress, comp) -> Proc
         bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr)
         with SegmentationEngine(model_path, video=True) as engine, bar:
             frame, i = first, 0
+            # The CPU compositor starts on each frame's background while the model runs.
+            early = None
+            if isinstance(comp, CpuCompositor):
+                early = functools.partial(comp.prepare, spec=spec, size=(w, h))
             while frame is not None:
                 t_ns = int(i * 1e9 / fps)
-                matte, _ = engine.process(frame, t_ns)
+                matte, _ = engine.process(frame, t_ns, early)
                 writer.write(comp.render(frame, matte, spec, out=out))
                 if sink.active:
                     sink.add(i, matte.full((w, h)))

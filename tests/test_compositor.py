@@ -123,3 +123,28 @@ def test_blending_only_where_needed_matches_a_full_frame_blend(scene_frames, siz
     a = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
     ref = np.clip(frame * a + bg * (1 - a) + 0.5, 0, 255).astype(np.uint8)
     assert np.abs(out.astype(int) - ref).max() <= 1
+
+
+def test_a_background_started_while_the_model_runs_gives_the_same_picture(scene_frames):
+    """`prepare` (run alongside the model) must change nothing but when the work is done, and
+    must not be used for another frame, size or strength."""
+    f0, f1 = scene_frames[0], scene_frames[1]
+    m0, m1 = _matte(f0, alpha_value=0.4), _matte(f1, alpha_value=0.4)
+    spec = EffectSpec("blur", 0.7)
+    size = (f0.shape[1], f0.shape[0])
+    plain = CpuCompositor().render(f0, m0, spec)
+    comp = CpuCompositor()
+    comp.prepare(m0.guide, spec, size)
+    assert np.array_equal(comp.render(f0, m0, spec), plain)
+    # Prepared for frame 0, asked for frame 1: frame 1's own background.
+    comp.prepare(m0.guide, spec, size)
+    assert np.array_equal(comp.render(f1, m1, spec), CpuCompositor().render(f1, m1, spec))
+    # Prepared for another strength or size: not used.
+    comp.prepare(m0.guide, EffectSpec("blur", 0.2), size)
+    assert np.array_equal(comp.render(f0, m0, spec), plain)
+    half = (size[0] // 2, size[1] // 2)
+    comp.prepare(m0.guide, spec, half)
+    assert np.array_equal(comp.render(f0, m0, spec), plain)
+    assert np.array_equal(
+        comp.render(f0, m0, spec, half), CpuCompositor().render(f0, m0, spec, half)
+    )

@@ -12,24 +12,32 @@ from app.imaging import alpha_u8, cover_fit
 from app.segmentation.resize import downscale
 
 
+def plain_blur(small: np.ndarray, sigma: float, ksize: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reduced image as float and its plain blur: the background's parts that need no matte."""
+    img = small.astype(np.float32)
+    return img, cv2.GaussianBlur(img, (ksize, ksize), sigma, borderType=cv2.BORDER_REFLECT)
+
+
 def masked_background_blur(
-    small: np.ndarray, alpha_small: np.ndarray, sigma: float, ksize: int
+    parts: tuple[np.ndarray, np.ndarray], alpha_small: np.ndarray, sigma: float, ksize: int
 ) -> np.ndarray:
     """Blur the background only: blur(I * (1 - a)) / blur(1 - a), at the reduced size.
 
-    Normalising by the blurred weight means the person never bleeds into the background as a
-    halo; where no background is near, the plain blur fills in (it only shows under the person).
+    ``parts`` is ``plain_blur(I, sigma, ksize)``. Normalising by the blurred weight means the
+    person never bleeds into the background as a halo; where no background is near, the plain
+    blur fills in (it only shows under the person).
     """
-    img = small.astype(np.float32)
+    img, blurred = parts
     # A work pixel on the outline is part person: grow the matte by one pixel so that no person
     # colour gets into the average at all.
-    wgt = 1.0 - cv2.dilate(alpha_small, np.ones((3, 3), np.uint8))
+    wgt = cv2.subtract(1.0, cv2.dilate(alpha_small, np.ones((3, 3), np.uint8)))
     k = (ksize, ksize)
     num = cv2.GaussianBlur(img * wgt[..., None], k, sigma, borderType=cv2.BORDER_REFLECT)
     den = cv2.GaussianBlur(wgt, k, sigma, borderType=cv2.BORDER_REFLECT)
-    plain = cv2.GaussianBlur(img, k, sigma, borderType=cv2.BORDER_REFLECT)
-    out = (num + FILL_EPS * plain) / (den + FILL_EPS)[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    cv2.scaleAdd(blurred, FILL_EPS, num, dst=num)  # num += FILL_EPS * plain
+    den += FILL_EPS
+    num /= den[..., None]
+    return cv2.convertScaleAbs(num)  # rounded and saturated to 0..255
 
 
 class _Buffers:
@@ -101,6 +109,7 @@ class CpuCompositor:
         self._bg_key: tuple[int, tuple[int, int]] | None = None
         self._bg: np.ndarray | None = None
         self._buf: _Buffers | None = None
+        self._early: tuple | None = None
 
     def _buffers(self, w: int, h: int) -> _Buffers:
         if self._buf is None or self._buf.size != (w, h):
@@ -114,6 +123,21 @@ class CpuCompositor:
         assert self._bg is not None
         return self._bg
 
+    def prepare(self, guide: np.ndarray, spec: EffectSpec, size: tuple[int, int]) -> None:
+        """Start the next ``render`` at ``size`` early, before its matte exists: the reduced
+        background and its plain blur, from the guide. ``SegmentationEngine.process`` runs this
+        while the model runs (``alongside``), where it costs nothing. ``render`` uses it when the
+        matte's guide, the strength and the size match, and works it out itself otherwise."""
+        self._early = None
+        if spec.effect != "blur":
+            return
+        plan = blur_plan(tuple(size), spec.strength)
+        ww, wh = plan.work_size
+        if not plan.active or ww > guide.shape[1] or wh > guide.shape[0]:
+            return
+        small = downscale(guide, plan.work_size)
+        self._early = (guide, plan, plain_blur(small, plan.sigma, plan.ksize))
+
     def background_small(
         self, matte: Matte, spec: EffectSpec, frame: np.ndarray
     ) -> np.ndarray | None:
@@ -122,13 +146,18 @@ class CpuCompositor:
         plan = blur_plan((w, h), spec.strength)
         if not plan.active:
             return None
-        gh, gw = matte.guide.shape[:2]
-        ww, wh = plan.work_size
-        # The guide is the frame already shrunk for the model: start from it when it is big enough.
-        src = matte.guide if (ww <= gw and wh <= gh) else frame
-        small = downscale(src, plan.work_size)
         alpha_small = downscale(matte.alpha, plan.work_size)
-        return masked_background_blur(small, alpha_small, plan.sigma, plan.ksize)
+        early, self._early = self._early, None
+        if early is not None and early[0] is matte.guide and early[1] == plan:
+            parts = early[2]
+        else:
+            gh, gw = matte.guide.shape[:2]
+            ww, wh = plan.work_size
+            # The guide is the frame already shrunk for the model: start from it when it is big
+            # enough.
+            src = matte.guide if (ww <= gw and wh <= gh) else frame
+            parts = plain_blur(downscale(src, plan.work_size), plan.sigma, plan.ksize)
+        return masked_background_blur(parts, alpha_small, plan.sigma, plan.ksize)
 
     def render(
         self,

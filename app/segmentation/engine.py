@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,8 +81,17 @@ class SegmentationEngine:
         name = self.force_model or choose_model(size)
         return name, models.KNOWN_MODELS[name].input_size
 
-    def process(self, image: np.ndarray, t_ns: int | None = None) -> tuple[Matte, dict[str, float]]:
-        """Segment and refine one BGR frame; returns the matte and per-stage milliseconds."""
+    def process(
+        self,
+        image: np.ndarray,
+        t_ns: int | None = None,
+        alongside: Callable[[np.ndarray], object] | None = None,
+    ) -> tuple[Matte, dict[str, float]]:
+        """Segment and refine one BGR frame; returns the matte and per-stage milliseconds.
+
+        ``alongside(guide)`` runs on this thread while the model runs, after the refiner's own
+        share: the compositor starts the frame's background there (``CpuCompositor.prepare``).
+        """
         h, w = image.shape[:2]
         t0 = time.perf_counter()
         name, model_size = self.model_for((w, h))
@@ -98,6 +108,8 @@ class SegmentationEngine:
         try:
             guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
+            if alongside is not None:
+                alongside(guide)
         finally:
             prob = running.result()
         t1 = time.perf_counter()
