@@ -132,7 +132,6 @@ def bench_gl(size: tuple[int, int], frames, mattes, spec, n_frames: int, warmup:
     compositor, on the same frames and mattes."""
     from app.compositing.egl import OffscreenGlCompositor
 
-    cpu = CpuCompositor()
     out = np.empty_like(frames[0])
     with OffscreenGlCompositor() as gl:
         result = _compositor_costs(
@@ -141,10 +140,11 @@ def bench_gl(size: tuple[int, int], frames, mattes, spec, n_frames: int, warmup:
         )  # fmt: skip
         result["renderer"] = gl.gl.renderer
         result["context"] = gl.context.description
-    cpu_cost = _compositor_costs(
-        lambda f, m, s, z: cpu.render(f, m, s, z, out=out), frames, mattes, spec, size, n_frames,
-        warmup,
-    )  # fmt: skip
+    with CpuCompositor() as cpu:
+        cpu_cost = _compositor_costs(
+            lambda f, m, s, z: cpu.render(f, m, s, z, out=out), frames, mattes, spec, size,
+            n_frames, warmup,
+        )  # fmt: skip
     return {"gl": result, "cpu_compositor": cpu_cost}
 
 
@@ -155,10 +155,9 @@ def bench_size(
     frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
     spec = EffectSpec("blur", 0.6)
     ours: list[dict[str, float]] = []
-    comp = CpuCompositor()
     out = np.empty_like(frames[0])
     mattes = []
-    with SegmentationEngine(video=True) as engine:
+    with SegmentationEngine(video=True) as engine, CpuCompositor() as comp:
         for i in range(warmup + n_frames):
             frame = frames[i % len(frames)]
             matte, t = engine.process(

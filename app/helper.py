@@ -1,33 +1,75 @@
-"""A second pair of hands: one process-wide helper thread for the frame loop's parallel parts.
+"""A second pair of hands: one worker thread for work that runs alongside its owner's.
 
 The frame loop runs on one thread, and on a two-core machine the other core would sit idle
 while the model runs and through most of compositing. The model and OpenCV release the GIL, so
-work handed to this thread really runs alongside: the frame's share of matte refinement while
-the model runs, and half of the compositing. One thread, shared by every engine and compositor
-in the process, created on first use and kept for the life of the process, as OpenCV keeps its
-own pool. A job never waits on another job, so sharing it cannot deadlock; a caller always
-collects its job's result before it returns, so no job outlives the call that made it.
+work handed to a helper really runs alongside: the model itself while the frame's share of
+refinement is done (the engine's helper), and half of the compositing (the compositor's).
+
+Each helper belongs to one owner, which closes it (the thread is stopped and joined); the
+thread starts on first use, and a helper that is dropped without ``close`` still lets its
+thread end. The owner always collects a job's result before it returns, so no job outlives
+the call that made it.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, TypeVar
-
-THREAD_NAME = "focuscam-helper"
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+
+def _serve(jobs: queue.SimpleQueue) -> None:
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        future, fn, args = job
+        if not future.set_running_or_notify_cancel():
+            continue
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever waits on the future
+            future.set_exception(exc)
 
 
-def submit(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """Run ``fn(*args)`` on the helper thread."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(1, thread_name_prefix=THREAD_NAME)
-        return _pool.submit(fn, *args)
+class Helper:
+    """A worker thread named ``name``, started on the first ``submit``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._jobs: queue.SimpleQueue | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: weakref.finalize | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``fn(*args)`` on the helper thread."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._thread is None:
+                jobs: queue.SimpleQueue = queue.SimpleQueue()
+                thread = threading.Thread(target=_serve, args=(jobs,), name=self.name, daemon=True)
+                thread.start()
+                self._jobs, self._thread = jobs, thread
+                # Dropped without close(): the thread still ends, once this object is collected.
+                self._stop = weakref.finalize(self, jobs.put, None)
+            assert self._jobs is not None
+            self._jobs.put((future, fn, args))
+        return future
+
+    def close(self, timeout: float = 1.0) -> bool:
+        """Stop the thread after the jobs already given; True when it ended within ``timeout``."""
+        with self._lock:
+            thread, stop = self._thread, self._stop
+            self._thread = self._jobs = self._stop = None
+        if thread is None:
+            return True
+        assert stop is not None
+        stop()
+        thread.join(timeout)
+        return not thread.is_alive()

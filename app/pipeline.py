@@ -332,6 +332,7 @@ class Pipeline:
                 self.on_error(f"segmentation failed: {exc}")
         finally:
             engine.close()
+            self.compositor.close()
 
     def render(
         self, frame: Frame, matte: Matte, request: OutputRequest

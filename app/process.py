@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
@@ -186,7 +185,7 @@ def _compositor(choice: str):
     """Files are the CPU reference's job ("auto" means it); "gl" renders the same frames with
     the viewfinder's shaders in an offscreen context, so that both can be compared."""
     if choice != "gl":
-        return contextlib.nullcontext(CpuCompositor())
+        return CpuCompositor()
     from app.compositing.egl import OffscreenGlCompositor
 
     return OffscreenGlCompositor()

@@ -169,6 +169,7 @@ class StillMaker:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+        self._compositor.close()
 
 
 class StillRenderer:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import cv2
 import numpy as np
@@ -34,16 +33,3 @@ def write_video(path, frames, fps=24.0, fourcc="mp4v"):
         writer.write(f)
     writer.release()
     return path
-
-
-def leftover_threads() -> list[threading.Thread]:
-    """FocusCam threads still running. The process-wide helper (app/helper.py) is not one: it
-    belongs to no pipeline or window, holds no state and idles between jobs, as OpenCV's own
-    worker threads do."""
-    from app.helper import THREAD_NAME
-
-    return [
-        t
-        for t in threading.enumerate()
-        if t.name.startswith("focuscam-") and not t.name.startswith(THREAD_NAME)
-    ]

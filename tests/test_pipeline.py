@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import cv2
@@ -12,7 +13,7 @@ from app.compositing.spec import EffectSpec
 from app.pipeline import CALL_SIZE, OutputRequest, Pipeline, crop_16_9, fit_inside
 from app.sources.files import FileSource
 from app.synthetic import Scene
-from tests.conftest import leftover_threads, write_video
+from tests.conftest import write_video
 from tests.fakes import UnpluggableCamera
 
 
@@ -113,7 +114,7 @@ def test_close_stops_every_thread_and_releases_the_camera_within_a_second(moving
     assert p.close(timeout=1.0)
     assert time.monotonic() - t0 < 1.0
     assert not cam.is_open
-    assert not leftover_threads()
+    assert not [t for t in threading.enumerate() if t.name.startswith("focuscam-")]
 
 
 def test_call_preview_is_16_9_at_720p_unmirrored_with_a_mirrored_self_view(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from app.sources.files import FileSource
 from app.synthetic import Scene
 from app.ui.settings import Settings
 from app.ui.window import MainWindow
-from tests.conftest import leftover_threads, write_video
+from tests.conftest import write_video
 from tests.fakes import UnpluggableCamera
 
 pytestmark = pytest.mark.gui
@@ -194,7 +195,7 @@ def test_closing_stops_every_thread_and_releases_every_source_within_a_second(
     win.close()
     assert time.monotonic() - t0 < 1.0
     assert not cam.is_open
-    assert not leftover_threads()
+    assert not [t for t in threading.enumerate() if t.name.startswith("focuscam-")]
     assert list(Path(settings.get("photo_folder")).glob("FocusCam_*.jpg"))
 
 

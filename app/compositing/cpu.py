@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app import helper
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.frames import Matte
+from app.helper import Helper
 from app.imaging import alpha_u8, cover_fit
 from app.segmentation.resize import downscale
 
@@ -110,6 +110,17 @@ class CpuCompositor:
         self._bg: np.ndarray | None = None
         self._buf: _Buffers | None = None
         self._early: tuple | None = None
+        self._helper = Helper("focuscam-helper")
+
+    def close(self) -> None:
+        """Stop the helper thread (it starts again if the compositor is used again)."""
+        self._helper.close()
+
+    def __enter__(self) -> CpuCompositor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _buffers(self, w: int, h: int) -> _Buffers:
         if self._buf is None or self._buf.size != (w, h):
@@ -188,7 +199,7 @@ class CpuCompositor:
         # steps on both at once would mostly wait for each other): the helper scales the matte
         # up while this one makes the background, then each blends about half of the band.
         rects = blend_plan(matte.alpha, (w, h))
-        scaling = helper.submit(_scale_matte, matte.alpha, buf, rects)
+        scaling = self._helper.submit(_scale_matte, matte.alpha, buf, rects)
         try:
             if spec.effect == "replace":
                 assert spec.background is not None
@@ -202,7 +213,7 @@ class CpuCompositor:
         finally:
             scaling.result()  # never leave a helper job running past this call
         half = _halfway(rects)
-        other = helper.submit(_blend, rects[half:], frame, out, buf)
+        other = self._helper.submit(_blend, rects[half:], frame, out, buf)
         try:
             _blend(rects[:half], frame, out, buf)
         finally:
