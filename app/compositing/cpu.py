@@ -197,10 +197,14 @@ class CpuCompositor:
             out = np.empty((h, w, 3), np.uint8)
         # Two threads, each given long stretches of work that releases the GIL (short numpy
         # steps on both at once would mostly wait for each other): the helper scales the matte
-        # up while this one makes the background, then each blends about half of the band.
-        rects = blend_plan(matte.alpha, (w, h))
-        scaling = self._helper.submit(_scale_matte, matte.alpha, buf, rects)
+        # up (first, so that it is done before this thread scales the background up: both
+        # would want OpenCV's worker threads) while this one plans the blend and makes the
+        # background; then each blends about half of the band.
+        scaling = self._helper.submit(
+            cv2.resize, matte.alpha, buf.size, buf.alpha, 0, 0, cv2.INTER_LINEAR
+        )
         try:
+            rects = blend_plan(matte.alpha, (w, h))
             if spec.effect == "replace":
                 assert spec.background is not None
                 np.copyto(out, self._replacement(spec.background, (w, h)))
@@ -219,12 +223,6 @@ class CpuCompositor:
         finally:
             other.result()
         return out
-
-
-def _scale_matte(alpha: np.ndarray, buf: _Buffers, rects: list[tuple[int, ...]]) -> None:
-    """The matte at full size, when the plan has anything to blend."""
-    if any(r[0] == _BLEND for r in rects):
-        cv2.resize(alpha, buf.size, dst=buf.alpha, interpolation=cv2.INTER_LINEAR)
 
 
 # A blended pixel costs about this many copied ones.
