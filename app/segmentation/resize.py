@@ -14,12 +14,9 @@ def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     step shrinks by less than 2x, where bilinear already averages every source pixel and is
     several times cheaper than a fractional INTER_AREA.
     """
-    h, w = image.shape[:2]
-    for step in downscale_steps((w, h), tuple(size)):
-        halving = step == (w // 2, h // 2)
-        interp = cv2.INTER_AREA if halving else cv2.INTER_LINEAR
-        image = cv2.resize(image, step, interpolation=interp)
-        w, h = step
+    image = halvings(image, size)
+    if (image.shape[1], image.shape[0]) != tuple(size):
+        image = cv2.resize(image, tuple(size), interpolation=cv2.INTER_LINEAR)
     return image
 
 
@@ -27,10 +24,11 @@ def halvings(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Only the halvings ``downscale(image, size)`` starts with: ``downscale`` of the result to
     ``size``, or to anything smaller, goes on from there."""
     h, w = image.shape[:2]
-    tw, th = size
-    while w >= 2 * tw and h >= 2 * th:
-        w, h = w // 2, h // 2
-        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    for step in downscale_steps((w, h), tuple(size)):
+        if step != (w // 2, h // 2):
+            break  # the last step, never a halving
+        image = cv2.resize(image, step, interpolation=cv2.INTER_AREA)
+        w, h = step
     return image
 
 
