@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
+from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, blur_plan
 from app.frames import Matte
 from app.helper import Helper
 from app.imaging import alpha_u8, cover_fit
@@ -109,7 +109,8 @@ class CpuCompositor:
         self._bg_key: tuple[int, tuple[int, int]] | None = None
         self._bg: np.ndarray | None = None
         self._buf: _Buffers | None = None
-        self._early: tuple | None = None
+        # What ``prepare`` made: (the guide it used, its plan, plain_blur's result).
+        self._early: tuple[np.ndarray, BlurPlan, tuple[np.ndarray, np.ndarray]] | None = None
         self._helper = Helper("focuscam-helper")
 
     def close(self) -> None:
@@ -143,8 +144,7 @@ class CpuCompositor:
         if spec.effect != "blur":
             return
         plan = blur_plan(tuple(size), spec.strength)
-        ww, wh = plan.work_size
-        if not plan.active or ww > guide.shape[1] or wh > guide.shape[0]:
+        if not plan.active or not plan.from_guide(guide):
             return
         small = downscale(guide, plan.work_size)
         self._early = (guide, plan, plain_blur(small, plan.sigma, plan.ksize))
@@ -162,11 +162,7 @@ class CpuCompositor:
         if early is not None and early[0] is matte.guide and early[1] == plan:
             parts = early[2]
         else:
-            gh, gw = matte.guide.shape[:2]
-            ww, wh = plan.work_size
-            # The guide is the frame already shrunk for the model: start from it when it is big
-            # enough.
-            src = matte.guide if (ww <= gw and wh <= gh) else frame
+            src = matte.guide if plan.from_guide(matte.guide) else frame
             parts = plain_blur(downscale(src, plan.work_size), plan.sigma, plan.ksize)
         return masked_background_blur(parts, alpha_small, plan.sigma, plan.ksize)
 

@@ -232,8 +232,8 @@ class GlCompositor:
         if not plan.active:
             return None
         work = plan.work_size
-        gh, gw = matte.guide.shape[:2]
-        if work[0] <= gw and work[1] <= gh:
+        if plan.from_guide(matte.guide):
+            gh, gw = matte.guide.shape[:2]
             src, src_size = self.upload("guide", matte.guide, "rgb8"), (gw, gh)
         else:
             src, src_size = frame_tex, frame_size

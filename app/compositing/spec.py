@@ -49,6 +49,12 @@ class BlurPlan:
     def active(self) -> bool:
         return self.sigma > 0.0
 
+    def from_guide(self, guide: np.ndarray) -> bool:
+        """Whether the reduced copy is made from the guide (the frame already shrunk for the
+        model) rather than the frame: when the guide is at least the working size."""
+        gh, gw = guide.shape[:2]
+        return self.work_size[0] <= gw and self.work_size[1] <= gh
+
 
 def blur_plan(size: tuple[int, int], strength: float) -> BlurPlan:
     """Working size and kernel for a background blur of ``strength`` on an output of ``size``."""
