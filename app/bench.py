@@ -3,7 +3,9 @@
 Frames are realistic: a real portrait moving over a real background with sensor noise. The
 baseline is the pattern popular open-source background-blur tools use: the full frame handed to
 the model, its binary category mask upscaled and 7x7-blurred, a full-resolution 55x55 Gaussian
-background and a float blend.
+background and a float blend. With several runtimes (``--runtime litert,mediapipe``) ours runs
+once on each, on the same frames, and each gets its own numbers; the top-level ``ours`` and the
+baseline use the first.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import numpy as np
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import UsageError
-from app.segmentation import models
+from app.segmentation import models, runtimes
 from app.segmentation.engine import SegmentationEngine, choose_model
-from app.segmentation.mediapipe_backend import native_quiet
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.synthetic import Scene
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
@@ -44,7 +46,7 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 
 
 def _summary(rows: list[dict[str, float]]) -> dict:
-    totals = np.array([sum(r.values()) for r in rows])
+    totals = np.array([sum(r[s] for s in STAGES) for r in rows])
     p50 = float(np.percentile(totals, 50))
     return {
         "total_ms_p50": round(p50, 3),
@@ -55,36 +57,21 @@ def _summary(rows: list[dict[str, float]]) -> dict:
 
 
 class PeerBaseline:
-    """The common open-source pattern, kept honest: same model, same frames."""
+    """The common open-source pattern, kept honest: same model, same runtime, same frames."""
 
-    def __init__(self, model_name: str) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        options = vision.ImageSegmenterOptions(
-            base_options=BaseOptions(model_asset_path=str(models.locate(model_name))),
-            running_mode=vision.RunningMode.VIDEO,
-            output_confidence_masks=False,
-            output_category_mask=True,
-        )
-        with native_quiet():
-            self._seg = vision.ImageSegmenter.create_from_options(options)
+    def __init__(self, model_name: str, runtime: str = DEFAULT_RUNTIME) -> None:
+        self.model = model_name
+        self._seg = runtimes.get(runtime).segmenter(models.locate(model_name), video=True)
         self._ts = 0
 
     def run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        import mediapipe as mp
-
         t0 = time.perf_counter()
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        # The whole frame squeezed to the model's input in one resize, as these tools do.
+        small = cv2.resize(frame, models.KNOWN_MODELS[self.model].input_size)
         self._ts += 33
-        res = self._seg.segment_for_video(
-            mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), self._ts
-        )
-        category = res.category_mask.numpy_view()
-        if category.ndim == 3:
-            category = category[..., 0]
+        prob = self._seg.segment(small, self._ts)
         t1 = time.perf_counter()
-        # The selfie models' category mask is 0 for the person.
-        mask = (category == 0).astype(np.float32)
+        mask = (prob > 0.5).astype(np.float32)  # the category mask: person or not
         mask = cv2.resize(mask, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
         mask = cv2.blur(mask, (7, 7))
         t2 = time.perf_counter()
@@ -99,8 +86,7 @@ class PeerBaseline:
         }
 
     def close(self) -> None:
-        with native_quiet():
-            self._seg.close()
+        self._seg.close()
 
 
 def _compositor_costs(comp, frames, mattes, spec, size, n_frames, warmup, finish=None) -> dict:
@@ -148,16 +134,22 @@ def bench_gl(size: tuple[int, int], frames, mattes, spec, n_frames: int, warmup:
     return {"gl": result, "cpu_compositor": cpu_cost}
 
 
-def bench_size(
-    size: tuple[int, int], n_frames: int, warmup: int = 5, compositor: str = "cpu"
-) -> dict:
-    scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
-    frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
-    spec = EffectSpec("blur", 0.6)
+def current_rss_mb() -> float:
+    """Resident memory now (Linux; elsewhere the peak so far)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return round(pages * resource.getpagesize() / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return peak_rss_mb()
+
+
+def bench_ours(size, frames, spec, n_frames, warmup, runtime):
+    """Our pipeline on ``runtime``: per-frame stage times, and the mattes of the first pass."""
     ours: list[dict[str, float]] = []
     out = np.empty_like(frames[0])
     mattes = []
-    with SegmentationEngine(video=True) as engine, CpuCompositor() as comp:
+    with SegmentationEngine(video=True, runtime=runtime) as engine, CpuCompositor() as comp:
         for i in range(warmup + n_frames):
             frame = frames[i % len(frames)]
             matte, t = engine.process(
@@ -170,8 +162,36 @@ def bench_size(
             t["composite"] = (time.perf_counter() - t0) * 1e3
             if i >= warmup:
                 ours.append(t)
+    return ours, mattes
+
+
+def bench_size(
+    size: tuple[int, int],
+    n_frames: int,
+    warmup: int = 5,
+    compositor: str = "cpu",
+    runtime_names: list[str] | None = None,
+) -> dict:
+    scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
+    frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
+    spec = EffectSpec("blur", 0.6)
+    runtime_names = runtime_names or [DEFAULT_RUNTIME]
+    per_runtime = {}
+    mattes = []
+    for name in runtime_names:
+        rows, rt_mattes = bench_ours(size, frames, spec, n_frames, warmup, name)
+        mattes = mattes or rt_mattes
+        model = np.array([r["model"] for r in rows])
+        per_runtime[name] = {
+            "ours": _summary(rows),
+            "model_ms": {
+                "p50": round(float(np.percentile(model, 50)), 3),
+                "p95": round(float(np.percentile(model, 95)), 3),
+            },
+            "rss_mb_after": current_rss_mb(),
+        }
     base_rows: list[dict[str, float]] = []
-    baseline = PeerBaseline(choose_model(size))
+    baseline = PeerBaseline(choose_model(size), runtime_names[0])
     try:
         for i in range(warmup + n_frames):
             _, t = baseline.run(frames[i % len(frames)])
@@ -179,8 +199,13 @@ def bench_size(
                 base_rows.append(t)
     finally:
         baseline.close()
-    a, b = _summary(ours), _summary(base_rows)
-    result = {"ours": a, "baseline": b, "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2)}
+    a, b = per_runtime[runtime_names[0]]["ours"], _summary(base_rows)
+    result = {
+        "ours": a,
+        "baseline": b,
+        "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2),
+        "runtimes": per_runtime,
+    }
     if compositor == "gl":
         result.update(bench_gl(size, frames[: len(mattes)], mattes, spec, n_frames, warmup))
     return result
@@ -192,13 +217,22 @@ def peak_rss_mb() -> float:
     return round(rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024, 1)
 
 
-def run_bench(sizes: list[tuple[int, int]], n_frames: int, compositor: str = "cpu") -> dict:
+def run_bench(
+    sizes: list[tuple[int, int]],
+    n_frames: int,
+    compositor: str = "cpu",
+    runtime_names: list[str] | None = None,
+) -> dict:
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
     if compositor not in ("cpu", "gl"):
         raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
-    result = {
-        "sizes": {f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor) for w, h in sizes}
+    names = runtime_names or [DEFAULT_RUNTIME]
+    result: dict = {
+        "sizes": {
+            f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor, runtime_names=names)
+            for w, h in sizes
+        }
     }
     result["rss_mb"] = peak_rss_mb()
     return result

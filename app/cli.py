@@ -50,6 +50,21 @@ def _seconds(text: str) -> float:
     return value
 
 
+RUNTIME_HELP = (
+    "where the models run: litert (default; sends nothing) or mediapipe (MediaPipe Tasks, "
+    "which sends usage metrics to Google)"
+)
+
+
+def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
+
+    parser.add_argument(
+        "--runtime", choices=tuple(RUNTIMES), default=None if remembered else DEFAULT_RUNTIME,
+        help=RUNTIME_HELP + (" (default: as last chosen in the window)" if remembered else ""),
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="focuscam", description="Portrait-mode camera: person sharp, background soft.")
     p.add_argument("--version", action="version", version=f"focuscam {__version__}")
@@ -67,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compositor", choices=("gl", "cpu", "auto"), default="auto",
         help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
     )  # fmt: skip
+    _runtime_option(li, remembered=True)
 
     st = sub.add_parser("still", help="take one portrait photo without a window")
     st.add_argument("-o", "--output", help="the photo (default: Pictures/FocusCam/FocusCam_*.jpg)")
@@ -79,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--background", help="image for --effect replace")
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    _runtime_option(st)
 
     sub.add_parser("cameras", help="list the cameras (name, facing, what --source to give)")
 
@@ -88,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--effect", choices=("blur", "replace", "none", "matte"), default="blur")
     pr.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
     pr.add_argument("--background", help="image for --effect replace")
-    pr.add_argument("--model", help="any MediaPipe Tasks image-segmenter .tflite")
+    pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
     pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")
     pr.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -97,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compositor", choices=("gl", "cpu", "auto"), default="cpu",
         help="cpu (the reference; auto means cpu here) or gl (the viewfinder's shaders, offscreen)",
     )  # fmt: skip
+    _runtime_option(pr)
 
     be = sub.add_parser("bench", help="measure per-stage latency against a peer-style baseline")
     be.add_argument(
@@ -107,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument(
         "--compositor", choices=("cpu", "gl"), default="cpu",
         help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
+    )  # fmt: skip
+    be.add_argument(
+        "--runtime", default="litert",
+        help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
     )  # fmt: skip
 
     mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
@@ -138,6 +160,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
     result = process_file(
         args.input, args.output, spec, model, args.mask_out, args.overwrite,
         progress=not args.no_progress, compositor=args.compositor, matte_path=args.matte,
+        runtime=args.runtime,
     )  # fmt: skip
     print(f"wrote {result.output} ({result.frames} frame{'s' if result.frames != 1 else ''})")
     if result.masks:
@@ -150,13 +173,16 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import DEFAULT_SIZES, describe_machine, parse_sizes, run_bench, write_json
+    from app.segmentation.runtimes import get
 
     sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
+    runtimes = [get(name.strip()).name for name in args.runtime.split(",") if name.strip()]
     print(
-        f"benchmarking {len(sizes)} size(s), {args.frames} frames each on {describe_machine()}",
+        f"benchmarking {len(sizes)} size(s), {args.frames} frames each, runtime "
+        f"{' and '.join(runtimes)}, on {describe_machine()}",
         file=sys.stderr,
     )
-    result = run_bench(sizes, args.frames, args.compositor)
+    result = run_bench(sizes, args.frames, args.compositor, runtimes)
     print(write_json(result, Path(args.json) if args.json else None))
     return 0
 
@@ -182,7 +208,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
 
     return run_live(
         args.source, args.size, args.window, args.time,
-        Path(args.stats_json) if args.stats_json else None, args.compositor,
+        Path(args.stats_json) if args.stats_json else None, args.compositor, args.runtime,
     )  # fmt: skip
 
 
@@ -197,7 +223,9 @@ def _cmd_still(args: argparse.Namespace) -> int:
 
     spec = _effect_spec(args)
     output = Path(args.output) if args.output else None
-    path = take_still(args.source, output, args.time, spec, args.size, args.mirror, args.overwrite)
+    path = take_still(
+        args.source, output, args.time, spec, args.size, args.mirror, args.overwrite, args.runtime
+    )
     print(f"wrote {path}")
     return 0
 

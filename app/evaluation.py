@@ -8,9 +8,8 @@ import cv2
 import numpy as np
 
 from app import metrics
-from app.segmentation import models
+from app.segmentation import models, runtimes
 from app.segmentation.engine import GUIDE_LONG_SIDE
-from app.segmentation.mediapipe_backend import MediaPipeFaceDetector, MediaPipeSegmenter
 from app.segmentation.refine import MatteRefiner, RefineParams
 from app.segmentation.resize import downscale, fit_long_side
 from app.synthetic import Scene
@@ -28,13 +27,18 @@ class SequenceScores:
 
 
 def evaluate(
-    scene: Scene, n_frames: int, model: str, params: RefineParams | None = None
+    scene: Scene,
+    n_frames: int,
+    model: str,
+    params: RefineParams | None = None,
+    runtime: str = runtimes.DEFAULT_RUNTIME,
 ) -> dict[str, dict[str, float]]:
     """Score the raw model output (bilinear upsampling) and the refined matte, frame by frame."""
     w, h = scene.size
-    seg = MediaPipeSegmenter(models.locate(model), video=True)
-    faces = MediaPipeFaceDetector(models.locate("face"))
-    refiner = MatteRefiner(params, faces.centres)
+    rt = runtimes.get(runtime)
+    seg = rt.segmenter(models.locate(model), video=True)
+    faces = rt.face_detector(models.locate("face"))
+    refiner = MatteRefiner(params, faces.detect)
     raw, ref = SequenceScores(), SequenceScores()
     prev: dict[str, np.ndarray] = {}
     prev_truth = None

@@ -22,6 +22,7 @@ import numpy as np
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.frames import Frame, Matte, now_ns
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
 from app.sources.capture import CaptureThread, SourceState
 from app.sources.slot import LatestSlot
@@ -143,13 +144,17 @@ class Pipeline:
 
     def __init__(
         self,
-        engine_factory: Callable[[], object] | None = None,
+        engine_factory: Callable[[str], object] | None = None,
         on_result: Callable[[], None] | None = None,
         on_state: Callable[[SourceState], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         backoff: tuple[float, float] = (0.5, 5.0),
+        runtime: str = DEFAULT_RUNTIME,
     ) -> None:
         self.engine_factory = engine_factory or _default_engine
+        # The segmentation runtime; the worker loads the new one between frames when it changes.
+        self.runtime = runtime
+        self.engine_runtime = ""  # the runtime the worker's engine has loaded
         self.on_result = on_result
         self.on_state = on_state
         self.on_error = on_error
@@ -282,13 +287,15 @@ class Pipeline:
 
     # -- the worker --------------------------------------------------------------------------
     def _work(self) -> None:
+        runtime = self.runtime
         try:
-            engine = self.engine_factory()
+            engine = self.engine_factory(runtime)
         except Exception as exc:  # a missing model: say so, keep the window alive
             logger.error("segmentation unavailable: %s", exc)
             if self.on_error:
                 self.on_error(str(exc))
             return
+        self.engine_runtime = runtime
         with self._switch_lock:
             self._ready.set()
             pending, self._pending = self._pending, None
@@ -305,6 +312,10 @@ class Pipeline:
                     continue
                 if frame.source != self.current_tag:
                     continue  # a late frame from a source we already switched away from
+                if self.runtime != runtime:
+                    engine = self._switch_runtime(engine, runtime)
+                    runtime = self.runtime
+                    last_tag = None
                 self._latest_frame = frame
                 if frame.source != last_tag:
                     engine.reset()  # a new camera: no shared history
@@ -333,6 +344,20 @@ class Pipeline:
         finally:
             engine.close()
             self.compositor.close()
+
+    def _switch_runtime(self, engine, old: str):
+        """The engine on ``self.runtime``; the old one if the new one cannot be loaded."""
+        try:
+            new = self.engine_factory(self.runtime)
+        except Exception as exc:
+            logger.error("runtime %s unavailable: %s", self.runtime, exc)
+            if self.on_error:
+                self.on_error(f"cannot use the {self.runtime} runtime: {exc}")
+            self.runtime = old
+            return engine
+        engine.close()
+        self.engine_runtime = self.runtime
+        return new
 
     def render(
         self, frame: Frame, matte: Matte, request: OutputRequest
@@ -372,7 +397,7 @@ def _render_size(frame_size: tuple[int, int], request: OutputRequest) -> tuple[i
     return fit_inside(frame_size, request.view_size)
 
 
-def _default_engine():
+def _default_engine(runtime: str = DEFAULT_RUNTIME):
     from app.segmentation.engine import SegmentationEngine
 
-    return SegmentationEngine(video=True)
+    return SegmentationEngine(video=True, runtime=runtime)

@@ -27,6 +27,7 @@ from app.imaging import (
 )  # fmt: skip
 from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
 from app.segmentation.resize import downscale, fit_long_side
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import usable_fps
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def process_file(
     progress: bool = True,
     compositor: str = "cpu",
     matte_path: str | os.PathLike | None = None,
+    runtime: str = DEFAULT_RUNTIME,
 ) -> ProcessResult:
     src, dst = Path(input_path), Path(output_path)
     if compositor not in ("gl", "cpu", "auto"):
@@ -177,8 +179,8 @@ def process_file(
             raise UsageError(f"--matte {matte}: no such file")
     with _compositor(compositor) as comp:
         if in_kind == "image":
-            return _process_image(src, dst, spec, model_path, mask_out, comp, matte)
-        return _process_video(src, dst, spec, model_path, mask_out, progress, comp)
+            return _process_image(src, dst, spec, model_path, mask_out, comp, matte, runtime)
+        return _process_video(src, dst, spec, model_path, mask_out, progress, comp, runtime)
 
 
 def _compositor(choice: str):
@@ -204,7 +206,9 @@ def load_matte(path: Path, image: np.ndarray) -> Matte:
     return Matte(alpha=a8.astype(np.float32) * (1.0 / 255.0), guide=guide, model="saved")
 
 
-def _process_image(src, dst, spec, model_path, mask_out, comp, matte_path=None) -> ProcessResult:
+def _process_image(
+    src, dst, spec, model_path, mask_out, comp, matte_path=None, runtime=DEFAULT_RUNTIME
+) -> ProcessResult:
     image = read_image(src)
     h, w = image.shape[:2]
     sink = _MaskSink(mask_out, "image", src.stem, 0, (w, h))
@@ -212,7 +216,7 @@ def _process_image(src, dst, spec, model_path, mask_out, comp, matte_path=None) 
         if matte_path is not None:
             matte = load_matte(matte_path, image)
         else:
-            with SegmentationEngine(model_path, video=False) as engine:
+            with SegmentationEngine(model_path, video=False, runtime=runtime) as engine:
                 matte, _ = engine.process(image)
         out = comp.render(image, matte, spec)
         if sink.active:
@@ -225,7 +229,9 @@ def _process_image(src, dst, spec, model_path, mask_out, comp, matte_path=None) 
     return ProcessResult(1, dst, masks)
 
 
-def _process_video(src, dst, spec, model_path, mask_out, progress, comp) -> ProcessResult:
+def _process_video(
+    src, dst, spec, model_path, mask_out, progress, comp, runtime=DEFAULT_RUNTIME
+) -> ProcessResult:
     cap = cv2.VideoCapture(str(src))
     if not cap.isOpened():
         raise FocusCamError(f"{src}: not a readable video (corrupt or unsupported format)")
@@ -246,7 +252,7 @@ def _process_video(src, dst, spec, model_path, mask_out, progress, comp) -> Proc
         writer = _open_writer(tmp, fps, (w, h))
         out = np.empty_like(first)
         bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr)
-        with SegmentationEngine(model_path, video=True) as engine, bar:
+        with SegmentationEngine(model_path, video=True, runtime=runtime) as engine, bar:
             frame, i = first, 0
             # The CPU compositor starts on each frame's background while the model runs.
             early = None

@@ -11,6 +11,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame
 from app.imaging import write_bytes_atomic
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
 from app.sources.slot import LatestSlot
@@ -72,12 +73,13 @@ def take_still(
     size: tuple[int, int] | None = None,
     mirror: bool = False,
     overwrite: bool = False,
+    runtime: str = DEFAULT_RUNTIME,
 ) -> Path:
     if output is not None:
         _check_output(output, overwrite)
     frame, camera = grab_frame(source_spec, seconds, size)
     when = datetime.now()
-    maker = StillMaker()  # one photo and out: no thread of its own needed
+    maker = StillMaker(runtime=runtime)  # one photo and out: no thread of its own needed
     try:
         data, _, _ = maker.photo(frame, spec, mirror, camera, when)
     finally:

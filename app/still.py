@@ -25,6 +25,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
 from app.imaging import alpha_u8, encode_image, write_temp_beside
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 logger = logging.getLogger(__name__)
 
@@ -139,14 +140,21 @@ class StillMaker:
     """Full-quality stills, on whatever thread calls it: its own engine (square model, fine
     guide, no temporal history), the CPU compositor at full resolution, JPEG with EXIF."""
 
-    def __init__(self, engine_factory=None) -> None:
+    def __init__(self, engine_factory=None, runtime: str = DEFAULT_RUNTIME) -> None:
         self._engine_factory = engine_factory or _still_engine
         self._engine = None
+        self._engine_runtime = ""
+        self.runtime = runtime  # the next photo loads this runtime if it is not the loaded one
         self._compositor = CpuCompositor()
 
     def load(self) -> None:
+        runtime = self.runtime
+        if self._engine is not None and self._engine_runtime != runtime:
+            self._engine.close()
+            self._engine = None
         if self._engine is None:
-            self._engine = self._engine_factory()
+            self._engine = self._engine_factory(runtime)
+            self._engine_runtime = runtime
 
     def render(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
         """The full-resolution portrait and its matte."""
@@ -175,8 +183,10 @@ class StillMaker:
 class StillRenderer:
     """Takes stills on its own thread, one at a time; ``take`` returns a Future."""
 
-    def __init__(self, engine_factory=None, warm: bool = True) -> None:
-        self._maker = StillMaker(engine_factory)
+    def __init__(
+        self, engine_factory=None, warm: bool = True, runtime: str = DEFAULT_RUNTIME
+    ) -> None:
+        self._maker = StillMaker(engine_factory, runtime)
         self._jobs: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="focuscam-still")
         self._thread.start()
@@ -184,6 +194,10 @@ class StillRenderer:
             # Load the models now, not when the shutter is pressed: loading holds Python's
             # lock for a while, which the first photo would otherwise feel as a preview stall.
             self._jobs.put("warm")
+
+    def set_runtime(self, runtime: str) -> None:
+        """Photos from now on use ``runtime`` (loaded on the still thread, by the next photo)."""
+        self._maker.runtime = runtime
 
     def take(self, frame: Frame, options: StillOptions, when: datetime | None = None) -> Future:
         fut: Future = Future()
@@ -249,12 +263,13 @@ class StillRenderer:
         return not self._thread.is_alive()
 
 
-def _still_engine():
+def _still_engine(runtime: str = DEFAULT_RUNTIME):
     from app.segmentation.engine import SegmentationEngine
     from app.segmentation.refine import RefineParams
 
     return SegmentationEngine(
         video=False,
+        runtime=runtime,
         refine=RefineParams(temporal=False),
         force_model=STILL_MODEL,
         guide_long_side=STILL_GUIDE_LONG_SIDE,

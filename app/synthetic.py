@@ -28,12 +28,11 @@ class Cutout:
 
 @lru_cache(maxsize=1)
 def person_cutout() -> Cutout:
-    from app.segmentation import models
-    from app.segmentation.mediapipe_backend import MediaPipeSegmenter
+    from app.segmentation import models, runtimes
 
     img = samples.portrait()
     h, w = img.shape[:2]
-    seg = MediaPipeSegmenter(models.locate("square"), video=False)
+    seg = runtimes.get(runtimes.DEFAULT_RUNTIME).segmenter(models.locate("square"), video=False)
     try:
         small = cv2.resize(img, (256, 256), interpolation=cv2.INTER_AREA)
         prob = cv2.resize(seg.segment(small), (w, h), interpolation=cv2.INTER_LINEAR)

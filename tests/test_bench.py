@@ -12,7 +12,10 @@ def test_bench_writes_the_documented_json(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == data
     assert set(data) == {"sizes", "rss_mb"}
     entry = data["sizes"]["320x180"]
-    assert set(entry) == {"ours", "baseline", "speedup"}
+    assert set(entry) == {"ours", "baseline", "speedup", "runtimes"}
+    assert set(entry["runtimes"]) == {"litert"}  # the default runtime only, unless asked
+    assert entry["runtimes"]["litert"]["ours"] == entry["ours"]
+    assert 0 < entry["runtimes"]["litert"]["model_ms"]["p50"]
     for side in ("ours", "baseline"):
         assert set(entry[side]) == {"total_ms_p50", "total_ms_p95", "fps", "stages_ms_p50"}
         assert set(entry[side]["stages_ms_p50"]) == {"segment", "refine", "composite"}

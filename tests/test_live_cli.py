@@ -59,7 +59,7 @@ def test_live_runs_for_a_set_time_and_writes_its_numbers(tmp_path, scene_frames)
     assert s["frames_displayed"] >= 20
     assert s["frames_displayed"] + s["frames_dropped"] <= s["frames_captured"]
     assert 0 < s["latency_ms"]["p50"] < 1000
-    assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite"}
+    assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite", "model"}
 
 
 def test_live_with_a_bad_source_is_a_usage_error():

@@ -10,7 +10,7 @@ from app.segmentation import models
 
 def test_all_known_models_are_present_and_verify():
     states = {s.spec.name: s.state for s in models.status()}
-    assert states == {"landscape": "ok", "square": "ok", "face": "ok"}
+    assert states == {"landscape": "ok", "square": "ok", "face": "ok", "face_full": "ok"}
 
 
 def test_missing_model_names_the_command_that_fixes_it(tmp_path):

@@ -79,7 +79,7 @@ def test_stats_have_the_documented_keys_and_add_up(moving_clip):
         "latency_ms", "stages_ms_p50", "cpu_percent",
     }  # fmt: skip
     assert set(s["latency_ms"]) == {"p50", "p95", "p99"}
-    assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite"}
+    assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite", "model"}
     assert s["frames_displayed"] == 20
     assert s["frames_captured"] >= s["frames_displayed"] + s["frames_dropped"]
     assert 0 < s["latency_ms"]["p50"] <= s["latency_ms"]["p95"] <= s["latency_ms"]["p99"]

@@ -7,7 +7,7 @@ import pytest
 
 from app import samples
 from app.evaluation import evaluate
-from app.segmentation.mediapipe_backend import person_probability
+from app.segmentation.base import person_probability
 from app.synthetic import Scene
 
 SIZE = (1280, 720)

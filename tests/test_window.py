@@ -254,3 +254,18 @@ def test_a_source_that_cannot_be_made_is_skipped_with_a_message(qtbot, settings,
     assert win.camera is good.info and len(win.cameras) == 1
     wait_frames(qtbot, win, 3)  # still showing the first source
     win.close()
+
+
+def test_the_runtime_is_chosen_in_the_menu_and_frames_keep_coming(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    assert win.pipeline.runtime == "litert" and win.controls.runtimes["litert"].isChecked()
+    win.controls.runtimes["mediapipe"].trigger()
+    assert win.pipeline.runtime == "mediapipe" and settings.get("runtime") == "mediapipe"
+    assert "usage metrics" in win.viewfinder.message  # the user is told what it sends
+    qtbot.waitUntil(lambda: win.pipeline.engine_runtime == "mediapipe", timeout=20000)
+    wait_frames(qtbot, win, 3)  # segmented on MediaPipe now
+    win.controls.runtimes["litert"].trigger()
+    qtbot.waitUntil(lambda: win.pipeline.engine_runtime == "litert", timeout=20000)
+    wait_frames(qtbot, win, 3)
+    win.close()

@@ -11,8 +11,8 @@ import numpy as np
 
 from app.frames import Matte
 from app.helper import Helper
-from app.segmentation import models
-from app.segmentation.mediapipe_backend import MediaPipeFaceDetector, MediaPipeSegmenter
+from app.segmentation import models, runtimes
+from app.segmentation.base import Segmenter
 from app.segmentation.refine import MatteRefiner, RefineParams
 from app.segmentation.resize import downscale, fit_long_side, halvings
 
@@ -44,31 +44,33 @@ class SegmentationEngine:
         models_dir: Path | None = None,
         force_model: str | None = None,
         guide_long_side: int = GUIDE_LONG_SIDE,
+        runtime: str = runtimes.DEFAULT_RUNTIME,
     ) -> None:
         self.video = video
+        self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side
         self.custom_model = Path(model_path) if model_path else None
         self.models_dir = models_dir
         self.force_model = force_model
         params = refine or RefineParams()
-        self._segmenters: dict[str, MediaPipeSegmenter] = {}
+        self._segmenters: dict[str, Segmenter] = {}
         self._model_thread = Helper("focuscam-model")
         self._last_model: str | None = None
         if self.custom_model is not None:
-            self._segmenters["custom"] = MediaPipeSegmenter(self.custom_model, video=video)
+            self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
         else:
             # Fail now, with the fix in the message, rather than on the first frame.
             for name in (force_model,) if force_model else models.SEGMENTATION_MODELS:
                 models.locate(name, models_dir)
         self._faces = None
         if params.face_gate:
-            self._faces = MediaPipeFaceDetector(models.locate("face", models_dir))
-        self.refiner = MatteRefiner(params, self._faces.centres if self._faces else None)
+            self._faces = self.runtime.face_detector(models.locate("face", models_dir))
+        self.refiner = MatteRefiner(params, self._faces.detect if self._faces else None)
 
-    def _segmenter(self, name: str) -> MediaPipeSegmenter:
+    def _segmenter(self, name: str) -> Segmenter:
         seg = self._segmenters.get(name)
         if seg is None:
-            seg = MediaPipeSegmenter(models.locate(name, self.models_dir), video=self.video)
+            seg = self.runtime.segmenter(models.locate(name, self.models_dir), self.video)
             self._segmenters[name] = seg
         return seg
 
@@ -110,15 +112,25 @@ class SegmentationEngine:
                 alongside(guide)
         finally:
             prob = running.result()
+        prob, model_ms = prob
         t1 = time.perf_counter()
         matte = self.refiner.finish(prob, work, model=name)
         t2 = time.perf_counter()
-        return matte, {"segment": (t1 - t0) * 1e3, "refine": (t2 - t1) * 1e3}
+        # "model" is the model call alone; it runs inside "segment", alongside the caller's work.
+        return matte, {
+            "segment": (t1 - t0) * 1e3,
+            "refine": (t2 - t1) * 1e3,
+            "model": model_ms,
+        }
 
     def _segment(
         self, name: str, image: np.ndarray, size: tuple[int, int], ts_ms: int | None
-    ) -> np.ndarray:
-        return self._segmenter(name).segment(downscale(image, size), ts_ms)
+    ) -> tuple[np.ndarray, float]:
+        small = downscale(image, size)
+        seg = self._segmenter(name)
+        t0 = time.perf_counter()
+        prob = seg.segment(small, ts_ms)
+        return prob, (time.perf_counter() - t0) * 1e3
 
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""

@@ -1,75 +1,43 @@
-"""MediaPipe Tasks ImageSegmenter: a small BGR image in, person probability out."""
+"""The opt-in runtime: MediaPipe Tasks (ImageSegmenter, FaceDetector).
+
+Current mediapipe wheels carry Google's usage-metrics uploader in their native library: a
+process that creates a Tasks object queries play.googleapis.com and, with internet, uploads
+(MediaPipe's Tasks privacy notice). FocusCam therefore runs it only on request
+(``--runtime mediapipe``); it is the reference the LiteRT runtime is tested against.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import sys
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from app.errors import ModelError
+from app.segmentation.base import FaceBox, person_probability
+from app.segmentation.native import native_quiet
 
 logger = logging.getLogger(__name__)
 
 
-_QUIET_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def native_quiet():
-    """Silence the native (C++) log lines MediaPipe and LiteRT write straight to stderr while a
-    model loads, first runs and closes: a page of INFO and W0000 lines on every command is noise
-    to a user. FOCUSCAM_NATIVE_LOGS=1 (or `focuscam -v`) keeps them. Python's own messages
-    written in that moment would be lost too, so the window is kept to those calls."""
-    if os.environ.get("FOCUSCAM_NATIVE_LOGS") == "1":
-        yield
-        return
-    with _QUIET_LOCK:
-        try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no real stderr (embedded, some IDEs): nothing to hide
-            yield
-            return
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            os.close(devnull)
-
-
-def person_probability(masks: list[np.ndarray], labels: list[str]) -> np.ndarray:
-    """Person probability from an ImageSegmenter's confidence masks.
-
-    A one-mask model (the selfie models) gives the person directly. For a multi-class model the
-    person is everything that is not background: 1 - P(background), where background is the
-    label named so, or class 0 when the model has no labels.
-    """
-    if not masks:
-        raise ModelError("the segmenter returned no confidence masks")
-    if len(masks) == 1:
-        return masks[0]
-    names = [label.strip().lower() for label in labels]
-    bg = names.index("background") if "background" in names else 0
-    return 1.0 - masks[bg]
+def _vision():
+    try:
+        from mediapipe.tasks.python import BaseOptions, vision
+    except ImportError as exc:
+        raise ModelError(
+            f"the mediapipe runtime is not installed ({exc}); "
+            "`pip install 'focuscam[mediapipe]'` or use --runtime litert"
+        ) from None
+    return BaseOptions, vision
 
 
 class MediaPipeSegmenter:
     """One model, one running mode. VIDEO mode gets strictly increasing timestamps from us."""
 
     def __init__(self, model_path: Path, video: bool = True) -> None:
-        try:
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as exc:  # pragma: no cover - mediapipe is a hard dependency
-            raise ModelError(f"mediapipe is not installed: {exc}") from None
+        BaseOptions, vision = _vision()
         model_path = Path(model_path)
         if not model_path.is_file():
             raise ModelError(f"model file not found: {model_path}")
@@ -126,10 +94,10 @@ class MediaPipeSegmenter:
 
 
 class MediaPipeFaceDetector:
-    """BlazeFace through the Tasks FaceDetector; returns face centres in 0..1 image coordinates."""
+    """BlazeFace through the Tasks FaceDetector."""
 
     def __init__(self, model_path: Path, min_confidence: float = 0.5) -> None:
-        from mediapipe.tasks.python import BaseOptions, vision
+        BaseOptions, vision = _vision()
 
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),
@@ -145,7 +113,7 @@ class MediaPipeFaceDetector:
             ) from None
         self._ran = False
 
-    def centres(self, image_bgr: np.ndarray) -> list[tuple[float, float]]:
+    def detect(self, image_bgr: np.ndarray) -> list[FaceBox]:
         import mediapipe as mp
 
         h, w = image_bgr.shape[:2]
@@ -157,8 +125,10 @@ class MediaPipeFaceDetector:
         out = []
         for d in result.detections:
             b = d.bounding_box
-            out.append(((b.origin_x + b.width / 2) / w, (b.origin_y + b.height / 2) / h))
-        return out
+            score = d.categories[0].score if d.categories else 0.0
+            x0, y0 = b.origin_x / w, b.origin_y / h
+            out.append(FaceBox(x0, y0, x0 + b.width / w, y0 + b.height / h, float(score)))
+        return sorted(out, key=lambda f: -f.score)
 
     def close(self) -> None:
         with native_quiet():

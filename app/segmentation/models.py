@@ -67,6 +67,14 @@ KNOWN_MODELS: dict[str, ModelSpec] = {
             "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
             (128, 128),
         ),
+        # BlazeFace (full range): finds the smaller faces of people further from the camera.
+        ModelSpec(
+            "face_full",
+            "face_detection_full_range_sparse.tflite",
+            "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+            "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+            (192, 192),
+        ),
     )
 }
 

@@ -22,9 +22,10 @@ import cv2
 import numpy as np
 
 from app.frames import Matte
+from app.segmentation.base import FaceBox
 
-# Face centres (x, y in 0..1) found in a BGR image.
-FaceFinder = Callable[[np.ndarray], list[tuple[float, float]]]
+# Faces found in a BGR image (boxes in 0..1 image coordinates).
+FaceFinder = Callable[[np.ndarray], list[FaceBox]]
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ class PersonGate:
             self._since_search = 0
             self.searches += 1
             h, w = labels.shape
-            for fx, fy in self.find_faces(image_bgr):
+            for face in self.find_faces(image_bgr):
+                fx, fy = face.centre
                 x, y = min(w - 1, max(0, int(fx * w))), min(h - 1, max(0, int(fy * h)))
                 if candidates[labels[y, x]]:
                     ok[labels[y, x]] = True

@@ -4,6 +4,7 @@ signals and never acts itself, so the window stays the one place with behaviour.
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,6 +16,8 @@ from PyQt6.QtWidgets import (
     QToolButton,
     QWidget,
 )  # fmt: skip
+
+from app.segmentation.runtimes import RUNTIMES
 
 EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
 PHOTO_OPTIONS = (
@@ -83,6 +86,16 @@ class ControlBar(QWidget):
             act.setCheckable(True)
             act.toggled.connect(lambda v, k=key: self.changed.emit(k, v))
             self.options[key] = act
+        runtime_menu = menu.addMenu("Runtime")
+        runtime_menu.setToolTipsVisible(True)
+        group = QActionGroup(runtime_menu)
+        self.runtimes = {}
+        for name, runtime in RUNTIMES.items():
+            act = runtime_menu.addAction(runtime.privacy)
+            act.setCheckable(True)
+            act.setActionGroup(group)
+            act.triggered.connect(lambda _=False, n=name: self.changed.emit("runtime", n))
+            self.runtimes[name] = act
         self.more.setMenu(menu)
 
         bar = QHBoxLayout(self)
@@ -113,6 +126,8 @@ class ControlBar(QWidget):
         self.hud.setChecked(get("hud"))
         for key, act in self.options.items():
             act.setChecked(get(key))
+        for name, act in self.runtimes.items():
+            act.setChecked(get("runtime") == name)
         for w in widgets:
             w.blockSignals(False)
         self.strength.setEnabled(get("effect") == "blur")

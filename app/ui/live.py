@@ -76,6 +76,7 @@ def run_live(
     seconds: float = 0.0,
     stats_json: Path | None = None,
     compositor: str = "auto",
+    runtime: str | None = None,
 ) -> int:
     problem = display_problem()
     if problem:
@@ -88,6 +89,8 @@ def run_live(
     from app.ui.window import MainWindow
 
     settings = Settings()
+    if runtime is not None:
+        settings.set("runtime", runtime)
     cameras = list_cameras()
     banner = ""
     if source:

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, object] = {
     "photo_folder": "",
     "save_original": False,
     "save_matte": False,
+    "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
 }
 
 

@@ -16,6 +16,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.imaging import read_image, studio_backdrop
 from app.pipeline import OutputRequest, Pipeline, Result
+from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.still import StillOptions, StillRenderer, default_folder
@@ -66,14 +67,16 @@ class MainWindow(QMainWindow):
         self._build_controls()
         self._build_actions()
 
+        runtime = self._runtime()
         self.pipeline = Pipeline(
             engine_factory,
             on_result=self.result_ready.emit,
             on_state=self.state_changed.emit,
             on_error=self.pipeline_failed.emit,
             backoff=backoff,
+            runtime=runtime,
         )
-        self.stills = StillRenderer(still_engine_factory)
+        self.stills = StillRenderer(still_engine_factory, runtime=runtime)
         self.result_ready.connect(self._take_result)
         self.state_changed.connect(self._source_state)
         self.pipeline_failed.connect(self._pipeline_failed)
@@ -141,8 +144,17 @@ class MainWindow(QMainWindow):
 
     def _set(self, key: str, value: object) -> None:
         self.settings.set(key, value)
+        if key == "runtime":
+            runtime = self._runtime()
+            self.pipeline.runtime = runtime
+            self.stills.set_runtime(runtime)
+            self.show_message(f"Models now run on {RUNTIMES[runtime].privacy}.", 4000)
         self._sync_controls()
         self._push_request()
+
+    def _runtime(self) -> str:
+        name = self.settings.get("runtime")
+        return name if name in RUNTIMES else DEFAULT_RUNTIME
 
     def _spec(self) -> EffectSpec:
         s = self.settings
@@ -246,7 +258,7 @@ class MainWindow(QMainWindow):
         r = self.viewfinder.result
         st = h["stages"]
         stages = " · ".join(
-            f"{k} {st[k]:.1f}" for k in ("segment", "refine", "composite") if k in st
+            f"{k} {st[k]:.1f}" for k in ("segment", "model", "refine", "composite") if k in st
         )
         size = f"{r.frame.size[0]}x{r.frame.size[1]}" if r else "–"
         if r is not None and r.view is not None:
@@ -261,7 +273,8 @@ class MainWindow(QMainWindow):
             f"  p95 {h['latency_p95']:.0f} ms",
             f"ms: {stages}",
             f"dropped {self.pipeline.frames_dropped} of {self.pipeline.frames_captured}",
-            f"model {self.pipeline.engine_model or '–'} · {size} → {view} · compositor {comp}",
+            f"model {self.pipeline.engine_model or '–'} on {self.pipeline.engine_runtime or '–'}"
+            f" · {size} → {view} · compositor {comp}",
         ]
         self.viewfinder.update()
 
