@@ -15,8 +15,7 @@ import numpy as np
 
 from app.evaluation import evaluate
 from app.samples import portrait
-from app.segmentation import models
-from app.segmentation.mediapipe_backend import MediaPipeSegmenter
+from app.segmentation import models, runtimes
 from app.segmentation.resize import downscale
 from app.synthetic import Scene
 
@@ -24,7 +23,7 @@ SHAPES = {"16:9": (1280, 720), "4:3": (960, 720), "portrait": (720, 1280)}
 
 
 def model_ms(name: str, runs: int = 100) -> float:
-    seg = MediaPipeSegmenter(models.locate(name), video=True)
+    seg = runtimes.get(runtimes.DEFAULT_RUNTIME).segmenter(models.locate(name), video=True)
     try:
         small = downscale(portrait(), models.KNOWN_MODELS[name].input_size)
         times = []
