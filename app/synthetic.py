@@ -1,16 +1,18 @@
-"""Synthetic scenes with exact ground truth: a real person cut out of a portrait, over real photos.
+"""Synthetic scenes with exact ground truth: real people cut out of portraits, over real photos.
 
-The cut-out is made once per process: the square selfie model seeds OpenCV's GrabCut on Grace
-Hopper's portrait, and GrabCut snaps the outline to the photo's own edges. Because every scene is
-composited from that alpha, the true person mask of every frame is known exactly. The demo source,
-the benchmark and the refinement tests all draw from here.
+Each cut-out is made once per process: the square selfie model seeds OpenCV's GrabCut on the
+portrait, and GrabCut snaps the outline to the photo's own edges. Because every scene is
+composited from those alphas, the true person mask of every frame (and of every person in it)
+is known exactly. Scenes can hold several people at any size and place, a person who walks in
+late, a face hidden behind a mug for a while, a poster of a face on the wall behind, and dim,
+noisy light. The demo source, the benchmark and the quality tests all draw from here.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
@@ -19,25 +21,40 @@ import numpy as np
 from app import samples
 from app.imaging import cover_fit
 
+PEOPLE = ("hopper", "collins")  # Grace Hopper; astronaut Eileen Collins
+
 
 @dataclass(frozen=True)
 class Cutout:
     image: np.ndarray  # BGR uint8, cropped to the person
     alpha: np.ndarray  # float32 0..1, same size
+    face: tuple[float, float, float, float]  # x0, y0, x1, y1 of the face, 0..1 of the cut-out
 
 
-@lru_cache(maxsize=1)
-def person_cutout() -> Cutout:
+def _portrait(who: str) -> np.ndarray:
+    if who == "hopper":
+        return samples.portrait()
+    if who == "collins":
+        return samples.second_portrait()
+    raise ValueError(f"unknown person {who!r}; choose one of {', '.join(PEOPLE)}")
+
+
+@lru_cache(maxsize=4)
+def person_cutout(who: str = "hopper") -> Cutout:
     from app.segmentation import models, runtimes
 
-    img = samples.portrait()
+    img = _portrait(who)
     h, w = img.shape[:2]
-    seg = runtimes.get(runtimes.DEFAULT_RUNTIME).segmenter(models.locate("square"), video=False)
+    rt = runtimes.get(runtimes.DEFAULT_RUNTIME)
+    seg = rt.segmenter(models.locate("square"), video=False)
+    faces = rt.face_detector(models.locate("face_full"))
     try:
         small = cv2.resize(img, (256, 256), interpolation=cv2.INTER_AREA)
         prob = cv2.resize(seg.segment(small), (w, h), interpolation=cv2.INTER_LINEAR)
+        found = faces.detect(img)
     finally:
         seg.close()
+        faces.close()
     kernel = np.ones((25, 25), np.uint8)
     labels = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
     labels[prob > 0.5] = cv2.GC_PR_FGD
@@ -53,19 +70,50 @@ def person_cutout() -> Cutout:
     fg = (lab == largest).astype(np.uint8)
     contours, _ = cv2.findContours(fg, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     fg = cv2.drawContours(np.zeros_like(fg), contours, -1, 1, thickness=cv2.FILLED)
+    # Crop to the person, so that "height" means the person's height in the frame.
+    ys, xs = np.nonzero(fg)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), h
     # A one-pixel anti-aliased edge, as a real lens gives.
-    alpha = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)
-    return Cutout(img, alpha)
+    alpha = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)[y0:y1, x0:x1]
+    cw, ch = x1 - x0, y1 - y0
+    if found:
+        f = found[0]
+        face = ((f.x0 * w - x0) / cw, (f.y0 * h - y0) / ch, (f.x1 * w - x0) / cw,
+                (f.y1 * h - y0) / ch)  # fmt: skip
+    else:  # pragma: no cover - both portraits show a clear face
+        face = (0.35, 0.1, 0.65, 0.4)
+    return Cutout(np.ascontiguousarray(img[y0:y1, x0:x1]), np.ascontiguousarray(alpha), face)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """One person in a scene."""
+
+    who: str = "hopper"
+    height: float = 0.9  # share of the frame's height, standing on its bottom edge
+    x: float = 0.5  # where the person's centre is, share of the frame's width
+    motion: str = "moving"  # "still" | "moving" (walks across) | "sway"
+    enter_s: float = 0.0  # walks in from the left edge, arriving at ``x`` 0.5 s after this
+    face_covered_s: float = 0.0  # a mug hides the face until this time
 
 
 @dataclass(frozen=True)
 class SceneFrame:
     image: np.ndarray  # BGR uint8
-    truth: np.ndarray  # bool: True where the person is
+    truth: np.ndarray  # bool: True where a person is
+    people: list[np.ndarray] = field(default_factory=list)  # bool, one per actor, same order
+    poster: np.ndarray | None = None  # bool: where the poster is, if any
+
+
+ENTRY_S = 0.5  # how long walking in takes
 
 
 class Scene:
-    """A person (or nobody) over a real background; ``frame(i)`` renders frame i with its truth."""
+    """People (or nobody) over a real background; ``frame(i)`` renders frame i with its truth.
+
+    The short form ``Scene(size, background, motion, person_height=...)`` is one person
+    (Grace Hopper), centred; ``actors=`` gives any cast.
+    """
 
     def __init__(
         self,
@@ -76,51 +124,114 @@ class Scene:
         seed: int = 0,
         person_height: float = 0.9,
         fps: float = 30.0,
+        actors: tuple[Actor, ...] | None = None,
+        poster: str | None = None,  # a photo of this person hung on the wall behind
+        light: float = 1.0,  # exposure: below 1 is a dim room
+        gamma: float = 1.0,  # above 1 darkens the shadows more than the highlights
     ) -> None:
         if motion not in ("still", "moving", "sway", "none"):
             raise ValueError(f"unknown motion {motion!r}")
         self.size, self.motion, self.noise, self.fps = size, motion, noise, fps
         self.seed = seed
+        self.light, self.gamma = light, gamma
         self.background = cover_fit(samples.scene(background), size)
         self.person_height = person_height
-        if motion != "none":
-            cut = person_cutout()
-            w, h = size
-            s = person_height * h / cut.image.shape[0]
-            pw = max(1, round(cut.image.shape[1] * s))
-            ph = max(1, round(cut.image.shape[0] * s))
-            self._person = cv2.resize(cut.image, (pw, ph), interpolation=cv2.INTER_AREA)
-            self._alpha = cv2.resize(cut.alpha, (pw, ph), interpolation=cv2.INTER_AREA)
+        if actors is None:
+            actors = () if motion == "none" else (Actor("hopper", person_height, 0.5, motion),)
+        self.actors = tuple(actors)
+        self._sprites = [self._sprite(a) for a in self.actors]
+        self.poster_mask = None
+        if poster is not None:
+            self._hang_poster(poster)
+        self._mug = None
 
-    def _offset(self, i: int) -> tuple[float, float]:
+    def _sprite(self, actor: Actor) -> tuple[np.ndarray, np.ndarray, tuple]:
+        cut = person_cutout(actor.who)
         w, h = self.size
-        ph, pw = self._alpha.shape
+        s = actor.height * h / cut.image.shape[0]
+        pw = max(1, round(cut.image.shape[1] * s))
+        ph = max(1, round(cut.image.shape[0] * s))
+        person = cv2.resize(cut.image, (pw, ph), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(cut.alpha, (pw, ph), interpolation=cv2.INTER_AREA)
+        return person, alpha, cut.face
+
+    def _hang_poster(self, who: str) -> None:
+        """A framed photo of a face, a fifth of the frame tall, high on the wall (upper left)."""
+        w, h = self.size
+        photo = _portrait(who)
+        ph = max(8, round(0.28 * h))
+        pw = max(8, round(photo.shape[1] * ph / photo.shape[0]))
+        small = cv2.resize(photo, (pw, ph), interpolation=cv2.INTER_AREA)
+        x0, y0 = round(0.06 * w), round(0.08 * h)
+        bg = self.background.copy()
+        cv2.rectangle(bg, (x0 - 4, y0 - 4), (x0 + pw + 3, y0 + ph + 3), (235, 235, 235), -1)
+        bg[y0 : y0 + ph, x0 : x0 + pw] = small
+        self.background = bg
+        mask = np.zeros((h, w), bool)
+        mask[y0 - 4 : y0 + ph + 4, x0 - 4 : x0 + pw + 4] = True
+        self.poster_mask = mask
+
+    def _centre_x(self, actor: Actor, pw: int, i: int) -> float:
+        w = self.size[0]
         t = i / self.fps
-        cx = w / 2
-        if self.motion == "moving":
+        cx = actor.x * w
+        if actor.motion == "moving":
             # Walking side to side across half the frame every 4 s: about 10 px a frame at 720p.
-            cx = w / 2 + 0.25 * w * math.sin(2 * math.pi * t / 4.0)
-        elif self.motion == "sway":
-            cx = w / 2 + 0.06 * w * math.sin(2 * math.pi * t / 6.0)
-        return cx - pw / 2, h - ph
+            cx += 0.25 * w * math.sin(2 * math.pi * t / 4.0)
+        elif actor.motion == "sway":
+            cx += 0.06 * w * math.sin(2 * math.pi * t / 6.0)
+        if actor.enter_s > 0 and t < actor.enter_s + ENTRY_S:
+            start = -pw / 2  # just out of the frame, on the left
+            k = max(0.0, (t - actor.enter_s) / ENTRY_S)
+            cx = start + (cx - start) * k
+        return cx
+
+    def _mug_image(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """A coffee mug (the one in scikit-image's coffee photo), oval, to hold before a face."""
+        if self._mug is None:
+            cup = samples.scene("coffee.png")[16:280, 170:410]
+            self._mug = cup
+        w, h = size
+        img = cv2.resize(self._mug, (w, h), interpolation=cv2.INTER_AREA)
+        mask = np.zeros((h, w), np.float32)
+        cv2.ellipse(mask, (w // 2, h // 2), (w // 2 - 1, h // 2 - 1), 0, 0, 360, 1.0, -1)
+        return img, cv2.GaussianBlur(mask, (3, 3), 0.7)
 
     def frame(self, i: int) -> SceneFrame:
         w, h = self.size
         img = self.background
         truth = np.zeros((h, w), bool)
-        if self.motion != "none":
-            x, y = self._offset(i)
+        people = []
+        t = i / self.fps
+        for actor, (person, alpha, face) in zip(self.actors, self._sprites, strict=True):
+            ph, pw = alpha.shape
+            x, y = self._centre_x(actor, pw, i) - pw / 2, h - ph
             m = np.float32([[1, 0, x], [0, 1, y]])
-            person = cv2.warpAffine(self._person, m, (w, h), flags=cv2.INTER_LINEAR)
-            alpha = cv2.warpAffine(self._alpha, m, (w, h), flags=cv2.INTER_LINEAR)
-            img = cv2.blendLinear(person, img, alpha, 1.0 - alpha)
-            truth = alpha > 0.5
+            sprite = cv2.warpAffine(person, m, (w, h), flags=cv2.INTER_LINEAR)
+            a = cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR)
+            img = cv2.blendLinear(sprite, img, a, 1.0 - a)
+            if t < actor.face_covered_s:
+                fx0, fy0, fx1, fy1 = face
+                mw = max(4, round((fx1 - fx0) * pw * 1.1))
+                mh = max(4, round((fy1 - fy0) * ph * 1.1))
+                cx, cy = x + (fx0 + fx1) / 2 * pw, y + (fy0 + fy1) / 2 * ph
+                mug, mug_a = self._mug_image((mw, mh))
+                mm = np.float32([[1, 0, cx - mw / 2], [0, 1, cy - mh / 2]])
+                mug = cv2.warpAffine(mug, mm, (w, h), flags=cv2.INTER_LINEAR)
+                mug_a = cv2.warpAffine(mug_a, mm, (w, h), flags=cv2.INTER_LINEAR)
+                img = cv2.blendLinear(mug, img, mug_a, 1.0 - mug_a)
+            mine = a > 0.5
+            people.append(mine)
+            truth |= mine
+        if self.light != 1.0 or self.gamma != 1.0:
+            lut = (255.0 * self.light * (np.arange(256) / 255.0) ** self.gamma).clip(0, 255)
+            img = cv2.LUT(img, lut.astype(np.uint8))
         if self.noise > 0:
             rng = np.random.default_rng(self.seed * 100003 + i)
             # Sensor noise as int16 then back, without a float copy of the whole frame.
             n = rng.normal(0.0, self.noise, img.shape).astype(np.int16)
             img = cv2.add(img.astype(np.int16), n, dtype=cv2.CV_8U)
-        return SceneFrame(img, truth)
+        return SceneFrame(img, truth, people, self.poster_mask)
 
     def frames(self, n: int) -> Iterator[SceneFrame]:
         for i in range(n):

@@ -56,16 +56,22 @@ class SegmentationEngine:
         self._segmenters: dict[str, Segmenter] = {}
         self._model_thread = Helper("focuscam-model")
         self._last_model: str | None = None
+        self.last_prob: np.ndarray | None = None  # the model's raw output for the last frame
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
         else:
             # Fail now, with the fix in the message, rather than on the first frame.
             for name in (force_model,) if force_model else models.SEGMENTATION_MODELS:
                 models.locate(name, models_dir)
-        self._faces = None
+        self._faces = self._far_faces = None
         if params.face_gate:
             self._faces = self.runtime.face_detector(models.locate("face", models_dir))
-        self.refiner = MatteRefiner(params, self._faces.detect if self._faces else None)
+            self._far_faces = self.runtime.face_detector(models.locate("face_full", models_dir))
+        self.refiner = MatteRefiner(
+            params,
+            self._faces.detect if self._faces else None,
+            self._far_faces.detect if self._far_faces else None,
+        )
 
     def _segmenter(self, name: str) -> Segmenter:
         seg = self._segmenters.get(name)
@@ -113,6 +119,7 @@ class SegmentationEngine:
         finally:
             prob = running.result()
         prob, model_ms = prob
+        self.last_prob = prob
         t1 = time.perf_counter()
         matte = self.refiner.finish(prob, work, model=name)
         t2 = time.perf_counter()
@@ -141,9 +148,10 @@ class SegmentationEngine:
         for seg in self._segmenters.values():
             seg.close()
         self._segmenters.clear()
-        if self._faces is not None:
-            self._faces.close()
-            self._faces = None
+        for det in (self._faces, self._far_faces):
+            if det is not None:
+                det.close()
+        self._faces = self._far_faces = None
 
     def __enter__(self) -> SegmentationEngine:
         return self

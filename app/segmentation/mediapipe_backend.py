@@ -84,7 +84,8 @@ class MediaPipeSegmenter:
                 result = self._seg.segment_for_video(image, ts)
             else:
                 result = self._seg.segment(image)
-        masks = [np.asarray(m.numpy_view(), dtype=np.float32) for m in result.confidence_masks]
+        # Copies: the views belong to the result, which MediaPipe frees with the segmenter.
+        masks = [np.array(m.numpy_view(), dtype=np.float32) for m in result.confidence_masks]
         masks = [m[..., 0] if m.ndim == 3 else m for m in masks]
         return np.ascontiguousarray(person_probability(masks, self.labels))
 

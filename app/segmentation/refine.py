@@ -1,10 +1,10 @@
 """Turn the model's raw, low-resolution, flickering mask into a matte worth compositing.
 
 All of it runs at low resolution (model and guide sizes), in this order:
-1. Spurious regions: person blobs that are small or unsure are dropped, and, with a face detector,
-   a blob only counts as a person once a face has been seen inside it; after that it stays a
-   person for as long as it can be followed from frame to frame. This is what keeps a pet, a
-   coffee cup or a face on a poster from being "the subject".
+1. Spurious regions: person blobs that are small or unsure are dropped, and the person gate
+   (gate.py) keeps only people: the dominant person-shaped region, blobs with a face, and
+   whoever was a person last frame. This is what keeps a pet, a coffee cup or a face on a
+   poster from being "the subject" without ever dropping the subject.
 2. Temporal smoothing: a per-pixel running average whose weight rises with evidence of motion
    (image change, or a large mask change), so a still subject stops shimmering while a moving one
    is followed at once. The guide image is denoised with the same weights. A scene cut or a camera
@@ -15,17 +15,13 @@ All of it runs at low resolution (model and guide sizes), in this order:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from app.frames import Matte
-from app.segmentation.base import FaceBox
-
-# Faces found in a BGR image (boxes in 0..1 image coordinates).
-FaceFinder = Callable[[np.ndarray], list[FaceBox]]
+from app.segmentation.gate import FaceFinder, GateParams, PersonGate
 
 
 @dataclass(frozen=True)
@@ -34,16 +30,15 @@ class RefineParams:
     k_still: float = 0.2  # weight of the new mask where nothing moves
     motion_lo: float = 0.02  # luma change (0..1) below which a pixel counts as still
     motion_hi: float = 0.08  # luma change above which the new values are taken as they are
-    jump_lo: float = 0.35  # a mask change this large starts to count as real, not flicker ...
-    jump_hi: float = 0.70  # ... and from here on is taken as is
+    jump_lo: float = 0.20  # a mask change this large starts to count as real, not flicker ...
+    jump_hi: float = 0.50  # ... and from here on is taken as is
     scene_cut: float = 0.20  # mean luma change that resets the history
     cleanup: bool = True
     min_region: float = 0.01  # blobs smaller than this share of the frame are dropped ...
     min_region_rel: float = 0.10  # ... as are blobs smaller than this share of the largest
     min_mean_conf: float = 0.70  # and blobs whose mean confidence is below this
-    face_gate: bool = True  # a blob needs a face seen in it to count as a person
-    face_interval: int = 30  # frames between face searches while some blob is unconfirmed
-    track_overlap: float = 0.3  # share of a blob that must overlap last frame's person to follow it
+    face_gate: bool = True  # only people pass (app/segmentation/gate.py)
+    gate: GateParams = field(default_factory=GateParams)
     guided: bool = True
     guided_radius: int = 2  # box radius at the model's resolution
     guided_eps: float = 1e-3
@@ -57,6 +52,7 @@ def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 _K3 = np.ones((3, 3), np.uint8)
 _K7 = np.ones((7, 7), np.uint8)
+_K_ATTACH = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 # How far (model pixels) the matte may reach beyond a kept blob's 0.5 outline.
 _K_SUPPORT = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
 
@@ -80,11 +76,15 @@ def spurious(
     """Flags (by label; never the background) for blobs too small or unsure to be the subject.
 
     Mean confidence is only worked out for the blobs big enough to keep (one or two, as a rule).
+    With a person gate the size test is absolute only: a small person beside a large cat is
+    still a person, and the gate judges the cat.
     """
     drop = np.zeros(areas.size, bool)
     if areas.size > 1:
         fg = areas[1:]
-        drop[1:] = (fg < p.min_region * prob.size) | (fg < p.min_region_rel * fg.max())
+        drop[1:] = fg < p.min_region * prob.size
+        if not p.face_gate:
+            drop[1:] |= fg < p.min_region_rel * fg.max()
         for k in np.flatnonzero(~drop[1:]) + 1:
             inside = (labels == k).view(np.uint8)
             drop[k] = cv2.mean(prob, mask=inside)[0] < p.min_mean_conf
@@ -106,45 +106,6 @@ def keep_blobs(prob: np.ndarray, labels: np.ndarray, drop: np.ndarray) -> np.nda
     return prob * allowed
 
 
-class PersonGate:
-    """Keeps only the blobs where a face has been seen, and follows them from frame to frame."""
-
-    def __init__(self, find_faces: FaceFinder, params: RefineParams) -> None:
-        self.find_faces = find_faces
-        self.params = params
-        self.reset()
-        self.searches = 0  # face searches run (the benchmark and tests read it)
-
-    def reset(self) -> None:
-        self._confirmed: np.ndarray | None = None
-        self._since_search = 10**9  # search on the first frame after a reset
-
-    def confirmed(
-        self, labels: np.ndarray, areas: np.ndarray, candidates: np.ndarray, image_bgr: np.ndarray
-    ) -> np.ndarray:
-        """Flags (indexed by label) for the candidate blobs that are a person."""
-        p = self.params
-        n = areas.size
-        self._since_search += 1
-        ok = np.zeros(n, bool)
-        if self._confirmed is not None and self._confirmed.shape == labels.shape:
-            overlap = np.bincount(labels[self._confirmed], minlength=n)
-            ok = overlap >= p.track_overlap * areas
-        ok &= candidates
-        if (candidates & ~ok).any() and self._since_search >= p.face_interval:
-            self._since_search = 0
-            self.searches += 1
-            h, w = labels.shape
-            for face in self.find_faces(image_bgr):
-                fx, fy = face.centre
-                x, y = min(w - 1, max(0, int(fx * w))), min(h - 1, max(0, int(fy * h)))
-                if candidates[labels[y, x]]:
-                    ok[labels[y, x]] = True
-        # Dilated so that next frame's blob, a few pixels further on, still overlaps.
-        self._confirmed = cv2.dilate(_paint(ok, labels), _K7).view(bool)
-        return ok
-
-
 @dataclass(frozen=True)
 class GuideWork:
     """The frame's part of refinement (``MatteRefiner.prepare``)."""
@@ -159,10 +120,17 @@ class GuideWork:
 class MatteRefiner:
     """Stateful (temporal) refinement for one stream; ``reset()`` on a camera switch."""
 
-    def __init__(self, params: RefineParams | None = None, find_faces: FaceFinder | None = None):
+    def __init__(
+        self,
+        params: RefineParams | None = None,
+        find_faces: FaceFinder | None = None,
+        find_far_faces: FaceFinder | None = None,
+    ):
         self.params = params or RefineParams()
         self.gate = (
-            PersonGate(find_faces, self.params) if (find_faces and self.params.face_gate) else None
+            PersonGate(find_faces, self.params.gate, find_far_faces)
+            if (find_faces and self.params.face_gate)
+            else None
         )
         self.reset()
 
@@ -235,7 +203,16 @@ class MatteRefiner:
             if self.gate is not None:
                 candidates = ~drop
                 candidates[0] = False
-                drop |= ~self.gate.confirmed(labels, areas, candidates, guide_bgr)
+                people = self.gate.confirmed(labels, areas, candidates, prob, guide_bgr)
+                people[0] = False
+                if people.any():
+                    # Pieces of a person the model split off (a hand, a held helmet, a
+                    # shoulder at the frame's edge) are kept with the person: any blob
+                    # within a few pixels of one, however small.
+                    near = cv2.dilate(_paint(people, labels), _K_ATTACH).view(bool)
+                    people |= np.bincount(labels[near], minlength=n) > 0
+                    people[0] = False
+                drop = ~people
             drop[0] = False
             prob = keep_blobs(prob, labels, drop)
         if p.temporal:
