@@ -190,6 +190,9 @@ QUALITY_SCENES.update({
         Actor("hopper", 0.7, 0.3, "sway"), Actor("collins", 0.7, 0.72, "sway"))), 45),
     "walks in after 1 s": (_scene(bg="motorcycle_left.png", noise=3.0, actors=(
         Actor("collins", 0.8, 0.5, "sway", enter_s=1.0),)), 75),
+    "second person joins after 1 s": (_scene(bg="rocket.jpg", noise=3.0, actors=(
+        Actor("hopper", 0.75, 0.3, "sway"),
+        Actor("collins", 0.7, 0.72, "sway", enter_s=1.0))), 75),
     "face behind a mug for 1 s": (_scene(bg="brick.png", noise=3.0, actors=(
         Actor("hopper", 0.85, 0.5, "sway", face_covered_s=1.0),)), 60),
     "low light": (_scene(bg="motorcycle_left.png", noise=9.0, light=0.35, gamma=1.6, actors=(
