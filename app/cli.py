@@ -139,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _effect_spec(args: argparse.Namespace):
     """The EffectSpec that --effect, --strength and --background describe."""
+    from app.common.images import read_image
     from app.compositing.spec import EffectSpec
-    from app.imaging import read_image
 
     background = None
     if args.effect == "replace":
@@ -151,7 +151,7 @@ def _effect_spec(args: argparse.Namespace):
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
-    from app.process import process_file
+    from app.commands.process import process_file
 
     spec = _effect_spec(args)
     model = Path(args.model) if args.model else None
@@ -172,7 +172,13 @@ def _cmd_process(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from app.bench import DEFAULT_SIZES, describe_machine, parse_sizes, run_bench, write_json
+    from app.commands.bench import (
+        DEFAULT_SIZES,
+        describe_machine,
+        parse_sizes,
+        run_bench,
+        write_json,
+    )
     from app.segmentation.runtimes import get
 
     sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
@@ -219,7 +225,7 @@ def _cmd_cameras(args: argparse.Namespace) -> int:
 
 
 def _cmd_still(args: argparse.Namespace) -> int:
-    from app.shoot import take_still
+    from app.commands.still import take_still
 
     spec = _effect_spec(args)
     output = Path(args.output) if args.output else None

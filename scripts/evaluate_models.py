@@ -13,11 +13,11 @@ import time
 
 import numpy as np
 
-from app.evaluation import evaluate
-from app.samples import portrait
+from app.common.resize import downscale
+from app.lab.evaluation import evaluate
+from app.lab.samples import portrait
+from app.lab.synthetic import Scene
 from app.segmentation import models, runtimes
-from app.segmentation.resize import downscale
-from app.synthetic import Scene
 
 SHAPES = {"16:9": (1280, 720), "4:3": (960, 720), "portrait": (720, 1280)}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import cv2
 
-from app.synthetic import Scene
+from app.lab.synthetic import Scene
 
 SIZES = {"720p30": (1280, 720), "1080p30": (1920, 1080)}
 

@@ -13,7 +13,7 @@ import argparse
 import json
 import math
 
-from app.evaluation import QUALITY_SCENES, score_scene
+from app.lab.evaluation import QUALITY_SCENES, score_scene
 
 
 def _f(value: float, digits: int = 3, pct: bool = False) -> str:

@@ -10,8 +10,8 @@ import numpy as np
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
+from app.lab.synthetic import Scene
 from app.segmentation.engine import SegmentationEngine
-from app.synthetic import Scene
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 @pytest.fixture(scope="session")
 def portrait() -> np.ndarray:
-    from app import samples
+    from app.lab import samples
 
     return samples.portrait()
 
@@ -19,7 +19,7 @@ def portrait() -> np.ndarray:
 @pytest.fixture(scope="session")
 def scene_frames():
     """Ten 640x360 frames of the real portrait moving over a real background."""
-    from app.synthetic import Scene
+    from app.lab.synthetic import Scene
 
     scene = Scene((640, 360), "coffee.png", "moving", noise=3.0)
     return [scene.frame(i).image for i in range(10)]

@@ -4,11 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
+from app.common.resize import downscale
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec, blur_plan
 from app.errors import UsageError
 from app.frames import Matte
-from app.segmentation.resize import downscale
 
 
 def _matte(frame, alpha_value=None, alpha=None):

@@ -14,9 +14,9 @@ import pytest
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.samples import scene
+from app.lab.samples import scene
+from app.lab.synthetic import Scene
 from app.segmentation.engine import SegmentationEngine
-from app.synthetic import Scene
 from tests.conftest import write_video
 
 pytestmark = pytest.mark.gl
@@ -81,7 +81,7 @@ def test_gl_blur_is_really_a_blur_and_keeps_the_person(gl, real_frames):
 
 def test_process_renders_with_the_gl_compositor_like_the_cpu_one(tmp_path):
     from app.cli import main
-    from app.samples import portrait_path
+    from app.lab.samples import portrait_path
 
     outs = {}
     for comp in ("cpu", "gl"):
@@ -95,7 +95,7 @@ def test_process_renders_with_the_gl_compositor_like_the_cpu_one(tmp_path):
 
 
 def test_bench_reports_the_gl_path(tmp_path):
-    from app.bench import run_bench
+    from app.commands.bench import run_bench
 
     result = run_bench([(640, 360)], 3, compositor="gl")
     row = result["sizes"]["640x360"]

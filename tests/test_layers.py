@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 CORE = [
-    "app.cli", "app.process", "app.bench", "app.frames", "app.imaging", "app.synthetic",
-    "app.segmentation.engine", "app.segmentation.refine", "app.compositing.cpu",
-    "app.pipeline", "app.still", "app.shoot", "app.sources.registry", "app.sources.capture",
+    "app.cli", "app.commands.process", "app.commands.bench", "app.frames",
+    "app.common.images", "app.lab.synthetic", "app.segmentation.engine",
+    "app.segmentation.refine", "app.compositing.cpu", "app.pipeline", "app.engine.photo",
+    "app.commands.still", "app.sources.registry", "app.sources.capture",
 ]  # fmt: skip
 
 

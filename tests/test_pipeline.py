@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from app.compositing.spec import EffectSpec
+from app.lab.synthetic import Scene
 from app.pipeline import CALL_SIZE, OutputRequest, Pipeline, crop_16_9, fit_inside
 from app.sources.files import FileSource
-from app.synthetic import Scene
 from tests.conftest import write_video
 from tests.fakes import UnpluggableCamera
 

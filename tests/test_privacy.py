@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.samples import portrait_path
+from app.lab.samples import portrait_path
 from tests.conftest import write_video
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.cli import main
-from app.samples import portrait_path
+from app.lab.samples import portrait_path
 from tests.conftest import write_video
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.evaluation import QUALITY_SCENES, score_scene
+from app.lab.evaluation import QUALITY_SCENES, score_scene
 from app.segmentation.gate import BlobShape, GateParams, PersonGate, blob_shape
 
 pytestmark = pytest.mark.slow

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import samples
-from app.evaluation import evaluate
+from app.lab import samples
+from app.lab.evaluation import evaluate
+from app.lab.synthetic import Scene
 from app.segmentation.base import person_probability
-from app.synthetic import Scene
 
 SIZE = (1280, 720)
 

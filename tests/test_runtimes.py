@@ -11,14 +11,14 @@ import sys
 import numpy as np
 import pytest
 
-from app import samples
+from app.common.resize import downscale
 from app.errors import ModelError
+from app.lab import samples
+from app.lab.synthetic import Scene
 from app.segmentation import models, runtimes
 from app.segmentation.blazeface import FULL_RANGE, SHORT_RANGE, anchors
 from app.segmentation.engine import SegmentationEngine, choose_model
-from app.segmentation.resize import downscale
 from app.segmentation.tflite_info import read_model_info
-from app.synthetic import Scene
 
 LITERT, MEDIAPIPE = runtimes.get("litert"), runtimes.get("mediapipe")
 

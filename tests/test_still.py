@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from app.cli import main
+from app.engine.photo import StillOptions, StillRenderer, describe_os_error, save_new
 from app.errors import FocusCamError
 from app.frames import Frame
-from app.still import StillOptions, StillRenderer, describe_os_error, save_new
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from PIL import Image
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 
+from app.lab.synthetic import Scene
 from app.sources.base import BACK, FRONT, SourceInfo
 from app.sources.files import FileSource
-from app.synthetic import Scene
 from app.ui.settings import Settings
 from app.ui.window import MainWindow
 from tests.conftest import write_video

@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from app.common.images import alpha_u8, cover_fit
+from app.common.resize import downscale
+from app.common.worker import WorkerThread
 from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, blur_plan
 from app.frames import Matte
-from app.helper import Helper
-from app.imaging import alpha_u8, cover_fit
-from app.segmentation.resize import downscale
 
 
 def plain_blur(small: np.ndarray, sigma: float, ksize: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +111,7 @@ class CpuCompositor:
         self._buf: _Buffers | None = None
         # What ``prepare`` made: (the guide it used, its plan, plain_blur's result).
         self._early: tuple[np.ndarray, BlurPlan, tuple[np.ndarray, np.ndarray]] | None = None
-        self._helper = Helper("focuscam-helper")
+        self._helper = WorkerThread("focuscam-helper")
 
     def close(self) -> None:
         """Stop the helper thread (it starts again if the compositor is used again)."""

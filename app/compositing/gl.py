@@ -17,11 +17,11 @@ from importlib import resources
 import cv2
 import numpy as np
 
+from app.common.images import cover_fit
+from app.common.resize import downscale_steps
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.errors import FocusCamError
 from app.frames import Matte
-from app.imaging import cover_fit
-from app.segmentation.resize import downscale_steps
 
 if sys.platform.startswith("linux"):
     # GLVND's libOpenGL dispatches to whichever context is current, made through GLX (Qt on

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
+from app.common.resize import downscale, fit_long_side, halvings
+from app.common.worker import WorkerThread
 from app.frames import Matte
-from app.helper import Helper
 from app.segmentation import models, runtimes
 from app.segmentation.base import Segmenter
 from app.segmentation.refine import MatteRefiner, RefineParams
-from app.segmentation.resize import downscale, fit_long_side, halvings
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class SegmentationEngine:
         self.force_model = force_model
         params = refine or RefineParams()
         self._segmenters: dict[str, Segmenter] = {}
-        self._model_thread = Helper("focuscam-model")
+        self._model_thread = WorkerThread("focuscam-model")
         self._last_model: str | None = None
         self.last_prob: np.ndarray | None = None  # the model's raw output for the last frame
         if self.custom_model is not None:

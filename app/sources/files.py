@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.imaging import IMAGE_EXTS, read_image
+from app.common.images import IMAGE_EXTS, read_image
 from app.sources.base import BACK, FRONT, FrameSource, SourceError, SourceInfo, usable_fps
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class DemoSource(FrameSource):
         return self._fps
 
     def open(self) -> None:
-        from app.synthetic import Scene
+        from app.lab.synthetic import Scene
 
         # No synthetic sensor noise: drawing it costs more than the rest of the frame.
         self._scene = Scene(self.size, "coffee.png", "sway", noise=0.0, person_height=0.85)

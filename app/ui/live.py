@@ -130,7 +130,7 @@ def run_live(
         sys.excepthook = previous_hook
     win.close()
     if stats_json is not None and win.final_stats is not None:
-        from app.imaging import write_bytes_atomic
+        from app.common.images import write_bytes_atomic
 
         write_bytes_atomic(stats_json, (json.dumps(win.final_stats, indent=2) + "\n").encode())
     if win.last_error and win.final_stats and win.final_stats["frames_displayed"] == 0:

@@ -12,14 +12,14 @@ from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
 from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QPixmap
 from PyQt6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
+from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import EffectSpec
+from app.engine.photo import StillOptions, StillRenderer, default_folder
 from app.errors import FocusCamError
-from app.imaging import read_image, studio_backdrop
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
-from app.still import StillOptions, StillRenderer, default_folder
 from app.ui.controls import EFFECTS, ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings

@@ -20,11 +20,11 @@ import cv2
 import numpy as np
 
 from app import __version__
+from app.common.images import alpha_u8, encode_image, write_temp_beside
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
-from app.imaging import alpha_u8, encode_image, write_temp_beside
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 logger = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ import numpy as np
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import UsageError
+from app.lab.synthetic import Scene
 from app.segmentation import models, runtimes
 from app.segmentation.engine import SegmentationEngine, choose_model
 from app.segmentation.runtimes import DEFAULT_RUNTIME
-from app.synthetic import Scene
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
 STAGES = ("segment", "refine", "composite")
@@ -241,7 +241,7 @@ def run_bench(
 def write_json(result: dict, path: Path | None) -> str:
     text = json.dumps(result, indent=2)
     if path is not None:
-        from app.imaging import write_bytes_atomic
+        from app.common.images import write_bytes_atomic
 
         write_bytes_atomic(path, (text + "\n").encode())
     return text

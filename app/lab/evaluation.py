@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from app import metrics
+from app.common.resize import downscale, fit_long_side
+from app.lab import metrics
+from app.lab.synthetic import Actor, Scene
 from app.segmentation import models, runtimes
 from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
 from app.segmentation.refine import MatteRefiner, RefineParams
-from app.segmentation.resize import downscale, fit_long_side
-from app.synthetic import Actor, Scene
 
 # A person counts as present once this share of their full silhouette is in the frame, and as
 # found (not vanished) while the matte covers at least this share of what is visible of them.

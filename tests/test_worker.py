@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app.helper import Helper
+from app.common.worker import WorkerThread
 
 
 def _named(name):
@@ -16,7 +16,7 @@ def _named(name):
 
 
 def test_jobs_run_on_the_helper_thread_in_order_and_errors_reach_the_caller():
-    helper = Helper("focuscam-test-helper")
+    helper = WorkerThread("focuscam-test-helper")
     assert not _named("focuscam-test-helper")  # nothing starts until there is work
     seen = []
     futures = [
@@ -35,7 +35,7 @@ def test_jobs_run_on_the_helper_thread_in_order_and_errors_reach_the_caller():
 
 
 def test_close_finishes_the_work_already_given_then_stops():
-    helper = Helper("focuscam-test-helper")
+    helper = WorkerThread("focuscam-test-helper")
     done = []
     helper.submit(lambda: (time.sleep(0.05), done.append(1)))
     assert helper.close(timeout=2)
@@ -44,7 +44,7 @@ def test_close_finishes_the_work_already_given_then_stops():
 
 
 def test_a_helper_dropped_without_close_lets_its_thread_end():
-    helper = Helper("focuscam-test-dropped")
+    helper = WorkerThread("focuscam-test-dropped")
     helper.submit(lambda: None).result(timeout=5)
     (thread,) = _named("focuscam-test-dropped")
     del helper

@@ -18,8 +18,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from app import samples
-from app.imaging import cover_fit
+from app.common.images import cover_fit
+from app.lab import samples
 
 PEOPLE = ("hopper", "collins")  # Grace Hopper; astronaut Eileen Collins
 

@@ -7,15 +7,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from app.common.images import write_bytes_atomic
 from app.compositing.spec import EffectSpec
+from app.engine.photo import StillMaker, default_folder, photo_stem, save_new, write_new
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame
-from app.imaging import write_bytes_atomic
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
 from app.sources.slot import LatestSlot
-from app.still import StillMaker, default_folder, photo_stem, save_new, write_new
 
 logger = logging.getLogger(__name__)
 

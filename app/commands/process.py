@@ -12,11 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.compositing.cpu import CpuCompositor
-from app.compositing.spec import EffectSpec
-from app.errors import FocusCamError, UsageError
-from app.frames import Matte
-from app.imaging import (
+from app.common.images import (
     IMAGE_EXTS,
     alpha_u8,
     encode_image,
@@ -25,8 +21,12 @@ from app.imaging import (
     write_bytes_atomic,
     write_temp_beside,
 )  # fmt: skip
+from app.common.resize import downscale, fit_long_side
+from app.compositing.cpu import CpuCompositor
+from app.compositing.spec import EffectSpec
+from app.errors import FocusCamError, UsageError
+from app.frames import Matte
 from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
-from app.segmentation.resize import downscale, fit_long_side
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import usable_fps
 

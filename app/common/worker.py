@@ -2,11 +2,11 @@
 
 The frame loop runs on one thread, and on a two-core machine the other core would sit idle
 while the model runs and through most of compositing. The model and OpenCV release the GIL, so
-work handed to a helper really runs alongside: the model itself while the frame's share of
-refinement is done (the engine's helper), and half of the compositing (the compositor's).
+work handed to a worker thread really runs alongside: the model itself while the frame's share of
+refinement is done (the engine's worker), and half of the compositing (the compositor's).
 
-Each helper belongs to one owner, which closes it (the thread is stopped and joined); the
-thread starts on first use, and a helper that is dropped without ``close`` still lets its
+Each worker thread belongs to one owner, which closes it (the thread is stopped and joined); the
+thread starts on first use, and one that is dropped without ``close`` still lets its
 thread end. The owner always collects a job's result before it returns, so no job outlives
 the call that made it.
 """
@@ -37,7 +37,7 @@ def _serve(jobs: queue.SimpleQueue) -> None:
             future.set_exception(exc)
 
 
-class Helper:
+class WorkerThread:
     """A worker thread named ``name``, started on the first ``submit``."""
 
     def __init__(self, name: str) -> None:
@@ -48,7 +48,7 @@ class Helper:
         self._lock = threading.Lock()
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Run ``fn(*args)`` on the helper thread."""
+        """Run ``fn(*args)`` on the worker thread."""
         future: Future[T] = Future()
         with self._lock:
             if self._thread is None:

@@ -1,0 +1,1 @@
+"""The headless commands: thin drivers over sources, the frame step and outputs."""

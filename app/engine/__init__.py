@@ -1,0 +1,1 @@
+"""The frame step (segment, refine, composite) and the full-quality photo job."""

@@ -1,0 +1,1 @@
+"""The lab: synthetic truth scenes, quality metrics and evaluation. Never imported by the app."""
