@@ -7,30 +7,28 @@ OutputRequest, takes Results from ``results`` and reports each one it shows with
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from app import framing
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.frames import Frame, Matte, now_ns
+from app.engine.step import FrameStep
+from app.frames import Frame, Matte
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
-from app.sources.capture import CaptureThread, SourceState
+from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
 from app.sources.slot import LatestSlot
+from app.stats import PipelineStats
 
 logger = logging.getLogger(__name__)
-
-CALL_SIZE = (1280, 720)  # what a call app receives: 16:9, 720p
-SELF_VIEW_WIDTH = 240
 
 
 @dataclass(frozen=True)
@@ -56,89 +54,6 @@ class Result:
     timings: dict[str, float]
 
 
-def fit_inside(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """``size`` scaled to fit ``box``, keeping its aspect ratio, never enlarged."""
-    w, h = size
-    bw, bh = box
-    s = min(bw / w, bh / h, 1.0)
-    return max(2, round(w * s)), max(2, round(h * s))
-
-
-def crop_16_9(size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """The centred 16:9 window (x, y, w, h) of a frame of ``size``, as a call app crops it."""
-    w, h = size
-    if w * 9 >= h * 16:
-        cw = h * 16 // 9
-        return (w - cw) // 2, 0, cw, h
-    ch = w * 9 // 16
-    return 0, (h - ch) // 2, w, ch
-
-
-class PipelineStats:
-    """Counters and timings shared by the pipeline's threads and its viewer."""
-
-    WINDOW = 120  # samples behind the HUD's rolling numbers
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.frames_displayed = 0
-        self.latency_ms: list[float] = []
-        self.stages_ms: dict[str, list[float]] = {}
-        self._recent_latency: deque[float] = deque(maxlen=self.WINDOW)
-        self._recent_stages: dict[str, deque[float]] = {}
-        self._display_times: deque[int] = deque(maxlen=self.WINDOW)
-        self._last_seq: tuple[str, int] | None = None
-        self._t0_wall = time.perf_counter()
-        self._t0_cpu = time.process_time()
-
-    def restart_clock(self) -> None:
-        self._t0_wall = time.perf_counter()
-        self._t0_cpu = time.process_time()
-
-    def stage(self, name: str, ms: float) -> None:
-        """One stage's time for one frame (the worker's, or the GL viewfinder's composite)."""
-        with self._lock:
-            self.stages_ms.setdefault(name, []).append(ms)
-            self._recent_stages.setdefault(name, deque(maxlen=self.WINDOW)).append(ms)
-
-    def displayed(self, frame: Frame, t_ns: int | None = None) -> bool:
-        """The viewer painted ``frame``; counted once per frame however often it is repainted.
-        Returns True the first time."""
-        t_ns = now_ns() if t_ns is None else t_ns
-        key = (frame.source, frame.seq)
-        with self._lock:
-            if key == self._last_seq:
-                return False
-            self._last_seq = key
-            self.frames_displayed += 1
-            lat = (t_ns - frame.t_capture_ns) / 1e6
-            self.latency_ms.append(lat)
-            self._recent_latency.append(lat)
-            self._display_times.append(t_ns)
-            return True
-
-    def hud(self) -> dict:
-        """Rolling numbers for the HUD."""
-        with self._lock:
-            times = list(self._display_times)
-            lat = np.array(self._recent_latency) if self._recent_latency else np.zeros(1)
-            stages = {k: float(np.median(v)) for k, v in self._recent_stages.items() if v}
-        fps = (len(times) - 1) / ((times[-1] - times[0]) / 1e9) if len(times) > 1 else 0.0
-        return {
-            "fps": fps,
-            "latency_p50": float(np.percentile(lat, 50)),
-            "latency_p95": float(np.percentile(lat, 95)),
-            "stages": stages,
-        }
-
-    def cpu_percent(self) -> float:
-        wall = time.perf_counter() - self._t0_wall
-        return 100.0 * (time.process_time() - self._t0_cpu) / wall if wall > 0 else 0.0
-
-    def wall_s(self) -> float:
-        return time.perf_counter() - self._t0_wall
-
-
 class Pipeline:
     """Owns the capture thread(s) and the segmentation worker; ``close()`` joins them all."""
 
@@ -157,13 +72,13 @@ class Pipeline:
         self.engine_runtime = ""  # the runtime the worker's engine has loaded
         self.on_result = on_result
         self.on_state = on_state
+        self._lost: set[str] = set()  # capture tags whose source is lost until it runs again
         self.on_error = on_error
         self.backoff = backoff
         self.request = OutputRequest()
         self.frames: LatestSlot[Frame] = LatestSlot()
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = PipelineStats()
-        self.compositor = CpuCompositor()
         self.capture: CaptureThread | None = None
         self._retired: list[CaptureThread] = []
         self._captured_retired = 0
@@ -206,13 +121,26 @@ class Pipeline:
                 self._pending_tag = tag
                 return tag
             old = self.capture
-            self.capture = CaptureThread(source, self.frames, tag, self.on_state, self.backoff)
+            self.capture = CaptureThread(source, self.frames, tag, self._source_state, self.backoff)
             self.capture.start()
             if old is not None:
                 old.stop()  # joined in close(); a camera may take a frame period to let go
                 self._retired.append(old)
             self._reap()
             return tag
+
+    def _source_state(self, state: SourceState) -> None:
+        """Counts losses and recoveries of the current source, then tells the viewer."""
+        if state.tag == self.current_tag:
+            lost = state.tag in self._lost
+            if state.state == LOST and not lost:
+                self._lost.add(state.tag)
+                self.stats.source_event("lost")
+            elif state.state == RUNNING and lost:
+                self._lost.discard(state.tag)
+                self.stats.source_event("recovered")
+        if self.on_state is not None:
+            self.on_state(state)
 
     def _reap(self) -> None:
         for t in [t for t in self._retired if not t.alive]:
@@ -270,26 +198,13 @@ class Pipeline:
 
     def stats_summary(self) -> dict:
         """The ``--stats-json`` document."""
-        s = self.stats
-        lat = np.array(s.latency_ms) if s.latency_ms else np.zeros(1)
-        wall = s.wall_s()
-        return {
-            "frames_captured": self.frames_captured,
-            "frames_displayed": s.frames_displayed,
-            "frames_dropped": self.frames_dropped,
-            "fps_displayed": round(s.frames_displayed / wall, 2) if wall > 0 else 0.0,
-            "latency_ms": {f"p{q}": round(float(np.percentile(lat, q)), 2) for q in (50, 95, 99)},
-            "stages_ms_p50": {
-                k: round(float(np.median(v)), 3) for k, v in s.stages_ms.items() if v
-            },
-            "cpu_percent": round(s.cpu_percent(), 1),
-        }
+        return self.stats.summary(self.frames_captured, self.frames_dropped)
 
     # -- the worker --------------------------------------------------------------------------
     def _work(self) -> None:
         runtime = self.runtime
         try:
-            engine = self.engine_factory(runtime)
+            step = FrameStep(self.engine_factory(runtime), CpuCompositor())
         except Exception as exc:  # a missing model: say so, keep the window alive
             logger.error("segmentation unavailable: %s", exc)
             if self.on_error:
@@ -301,7 +216,9 @@ class Pipeline:
             pending, self._pending = self._pending, None
             if pending is not None and not self._stop.is_set():
                 tag = self._pending_tag  # set with every pending source by switch_to
-                self.capture = CaptureThread(pending, self.frames, tag, self.on_state, self.backoff)
+                self.capture = CaptureThread(
+                    pending, self.frames, tag, self._source_state, self.backoff
+                )
                 self.capture.start()
         self.stats.restart_clock()
         last_tag = None
@@ -313,25 +230,21 @@ class Pipeline:
                 if frame.source != self.current_tag:
                     continue  # a late frame from a source we already switched away from
                 if self.runtime != runtime:
-                    engine = self._switch_runtime(engine, runtime)
+                    step.engine = self._switch_runtime(step.engine, runtime)
                     runtime = self.runtime
                     last_tag = None
                 self._latest_frame = frame
                 if frame.source != last_tag:
-                    engine.reset()  # a new camera: no shared history
+                    step.reset()  # a new camera: no shared history
                     last_tag = frame.source
                 request = self.request
-                early = None
-                if request.composite:
-                    # The compositor starts on the frame's background while the model runs.
-                    size, spec = _render_size(frame.size, request), request.spec
-                    early = functools.partial(self.compositor.prepare, spec=spec, size=size)
-                matte, timings = engine.process(frame.image, frame.t_capture_ns, early)
+                size = framing.render_size(frame.size, request.view_size, request.call_preview)
+                picture, matte, timings = step.run(
+                    frame.image, request.spec, frame.t_capture_ns, size,
+                    composite=request.composite,
+                )  # fmt: skip
                 self.engine_model = matte.model
-                t0 = time.perf_counter()
-                view, self_view = self.render(frame, matte, request)
-                if request.composite:
-                    timings["composite"] = (time.perf_counter() - t0) * 1e3
+                view, self_view = _present(picture, frame.size, request)
                 for stage, ms in timings.items():
                     self.stats.stage(stage, ms)
                 self.results.put(Result(frame, matte, request, view, self_view, timings))
@@ -342,8 +255,7 @@ class Pipeline:
             if self.on_error:
                 self.on_error(f"segmentation failed: {exc}")
         finally:
-            engine.close()
-            self.compositor.close()
+            step.close()
 
     def _switch_runtime(self, engine, old: str):
         """The engine on ``self.runtime``; the old one if the new one cannot be loaded."""
@@ -359,42 +271,17 @@ class Pipeline:
         self.engine_runtime = self.runtime
         return new
 
-    def render(
-        self, frame: Frame, matte: Matte, request: OutputRequest
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """The picture for the viewer at its size, and in call preview the self-view."""
-        if not request.composite:
-            return None, None
-        comp = self.compositor
-        size = _render_size(frame.size, request)
-        if request.call_preview:
-            x, y, cw, ch = crop_16_9(frame.size)
-            s = CALL_SIZE[0] / cw
-            full = comp.render(frame.image, matte, request.spec, size)
-            ox, oy = round(x * s), round(y * s)
-            call = full[oy : oy + CALL_SIZE[1], ox : ox + CALL_SIZE[0]]
-            view = cv2.resize(
-                call, fit_inside(CALL_SIZE, request.view_size), interpolation=cv2.INTER_AREA
-            )
-            sw = SELF_VIEW_WIDTH
-            self_view = cv2.flip(
-                cv2.resize(call, (sw, sw * 9 // 16), interpolation=cv2.INTER_AREA), 1
-            )
-            return view, self_view
-        view = comp.render(frame.image, matte, request.spec, size)
-        if request.mirror:
-            view = cv2.flip(view, 1)
-        return view, None
 
-
-def _render_size(frame_size: tuple[int, int], request: OutputRequest) -> tuple[int, int]:
-    """The size the compositor renders a frame at: the fitted view, or in call preview the
-    scale that makes the 16:9 window exactly the call size (it is cropped from that)."""
+def _present(
+    picture: np.ndarray | None, frame_size: tuple[int, int], request: OutputRequest
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The composited picture as the viewer shows it: mirrored when asked, or in call preview
+    the call picture fitted to the view with the self-view."""
+    if picture is None:
+        return None, None
     if request.call_preview:
-        _, _, cw, _ = crop_16_9(frame_size)
-        s = CALL_SIZE[0] / cw
-        return round(frame_size[0] * s), round(frame_size[1] * s)
-    return fit_inside(frame_size, request.view_size)
+        return framing.call_views(framing.call_picture(picture, frame_size), request.view_size)
+    return (cv2.flip(picture, 1) if request.mirror else picture), None
 
 
 def _default_engine(runtime: str = DEFAULT_RUNTIME):

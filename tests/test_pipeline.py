@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from app.compositing.spec import EffectSpec
+from app.framing import CALL_SIZE, crop_16_9, fit_inside
 from app.lab.synthetic import Scene
-from app.pipeline import CALL_SIZE, OutputRequest, Pipeline, crop_16_9, fit_inside
+from app.pipeline import OutputRequest, Pipeline
 from app.sources.files import FileSource
 from tests.conftest import write_video
 from tests.fakes import UnpluggableCamera
@@ -76,9 +77,10 @@ def test_stats_have_the_documented_keys_and_add_up(moving_clip):
     s = p.stats_summary()
     assert set(s) == {
         "frames_captured", "frames_displayed", "frames_dropped", "fps_displayed",
-        "latency_ms", "stages_ms_p50", "cpu_percent",
+        "latency_ms", "stages_ms_p50", "cpu_percent", "source_events",
     }  # fmt: skip
     assert set(s["latency_ms"]) == {"p50", "p95", "p99"}
+    assert s["source_events"] == {"lost": 0, "recovered": 0}
     assert set(s["stages_ms_p50"]) == {"segment", "refine", "composite", "model"}
     assert s["frames_displayed"] == 20
     assert s["frames_captured"] >= s["frames_displayed"] + s["frames_dropped"]
@@ -146,3 +148,17 @@ def test_fit_inside_keeps_aspect_and_never_enlarges():
     assert fit_inside((1920, 1080), (960, 540)) == (960, 540)
     assert fit_inside((640, 480), (960, 540)) == (640, 480)
     assert fit_inside((1280, 960), (960, 540)) == (720, 540)
+
+
+def test_stats_percentiles_stay_close_to_exact_in_bounded_memory():
+    from app.stats import Histogram
+
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.gamma(4.0, 3.0, 50_000), rng.uniform(900, 5000, 500)])
+    h = Histogram()
+    size = h._counts.nbytes
+    for v in values:
+        h.add(float(v))
+    assert h._counts.nbytes == size  # no growth with samples
+    for q in (50, 95, 99, 99.9):
+        assert abs(h.percentile(q) - np.percentile(values, q, method="lower")) <= 1.0, q

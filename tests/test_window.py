@@ -182,6 +182,7 @@ def test_an_unplugged_camera_shows_the_overlay_and_recovers_by_itself(qtbot, set
     cam.unplugged.clear()
     qtbot.waitUntil(lambda: win.viewfinder.message == "", timeout=5000)
     wait_frames(qtbot, win, 5)
+    assert win.pipeline.stats.source_events == {"lost": 1, "recovered": 1}
 
 
 def test_closing_stops_every_thread_and_releases_every_source_within_a_second(

@@ -22,6 +22,7 @@ import numpy as np
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
+from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.lab.synthetic import Scene
 from app.segmentation import models, runtimes
@@ -149,17 +150,13 @@ def bench_ours(size, frames, spec, n_frames, warmup, runtime):
     ours: list[dict[str, float]] = []
     out = np.empty_like(frames[0])
     mattes = []
-    with SegmentationEngine(video=True, runtime=runtime) as engine, CpuCompositor() as comp:
+    engine = SegmentationEngine(video=True, runtime=runtime)
+    with FrameStep(engine, CpuCompositor()) as step:
         for i in range(warmup + n_frames):
             frame = frames[i % len(frames)]
-            matte, t = engine.process(
-                frame, int(i * 1e9 / 30), lambda guide: comp.prepare(guide, spec, size)
-            )
+            _, matte, t = step.run(frame, spec, int(i * 1e9 / 30), size, out=out)
             if i < len(frames):
                 mattes.append(matte)
-            t0 = time.perf_counter()
-            comp.render(frame, matte, spec, out=out)
-            t["composite"] = (time.perf_counter() - t0) * 1e3
             if i >= warmup:
                 ours.append(t)
     return ours, mattes

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import logging
 
+import numpy as np
+
 import app.compositing.gl  # noqa: F401  (sets PYOPENGL_PLATFORM before OpenGL loads)
 from app.compositing.gl import GlError
 
@@ -142,9 +144,16 @@ class OffscreenGlCompositor:
         self.gl = GlCompositor()
         self.gl._ensure_ready()
 
+    def prepare(self, guide, spec, size) -> None:
+        """Nothing to start early: the shaders do the whole frame in one go."""
+
     def render(self, frame, matte, spec, size=None, out=None, read_back=True):
         self.context.make_current()
-        return self.gl.render(frame, matte, spec, size, read_back)
+        picture = self.gl.render(frame, matte, spec, size, read_back)
+        if out is not None and picture is not None and out.shape == picture.shape:
+            np.copyto(out, picture)
+            return out
+        return picture
 
     def close(self) -> None:
         if self.context.context is not None:

@@ -20,6 +20,7 @@ from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
+from app.stats import hud_lines
 from app.ui.controls import EFFECTS, ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
@@ -254,12 +255,7 @@ class MainWindow(QMainWindow):
                 self.viewfinder.hud_lines = []
                 self.viewfinder.update()
             return
-        h = self.pipeline.stats.hud()
         r = self.viewfinder.result
-        st = h["stages"]
-        stages = " · ".join(
-            f"{k} {st[k]:.1f}" for k in ("segment", "model", "refine", "composite") if k in st
-        )
         size = f"{r.frame.size[0]}x{r.frame.size[1]}" if r else "–"
         if r is not None and r.view is not None:
             view = "x".join(map(str, r.view.shape[1::-1]))
@@ -267,15 +263,11 @@ class MainWindow(QMainWindow):
             rect = self.viewfinder.picture_rect()
             dpr = self.viewfinder.devicePixelRatioF()
             view = f"{round(rect.width() * dpr)}x{round(rect.height() * dpr)}"
-        comp = self.compositor_description
-        self.viewfinder.hud_lines = [
-            f"{h['fps']:5.1f} fps   latency p50 {h['latency_p50']:.0f} ms"
-            f"  p95 {h['latency_p95']:.0f} ms",
-            f"ms: {stages}",
-            f"dropped {self.pipeline.frames_dropped} of {self.pipeline.frames_captured}",
-            f"model {self.pipeline.engine_model or '–'} on {self.pipeline.engine_runtime or '–'}"
-            f" · {size} → {view} · compositor {comp}",
-        ]
+        p = self.pipeline
+        self.viewfinder.hud_lines = hud_lines(
+            p.stats.hud(), p.frames_dropped, p.frames_captured, p.engine_model,
+            p.engine_runtime, f"{size} → {view}", self.compositor_description,
+        )  # fmt: skip
         self.viewfinder.update()
 
     # -- actions -------------------------------------------------------------------------------

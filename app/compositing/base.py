@@ -1,0 +1,34 @@
+"""The one interface every compositor implements (the CPU reference, the offscreen GL one)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from app.compositing.spec import EffectSpec
+from app.frames import Matte
+
+
+class Compositor(Protocol):
+    """Renders an effect for a frame and its matte.
+
+    ``prepare`` may start the next frame's work before its matte exists (it gets the frame's
+    guide while the model runs; a no-op is fine); ``render`` returns the picture at ``size``
+    (default: the frame's), written into ``out`` when given; ``close`` frees what it holds.
+    """
+
+    name: str
+
+    def prepare(self, guide: np.ndarray, spec: EffectSpec, size: tuple[int, int]) -> None: ...
+
+    def render(
+        self,
+        frame: np.ndarray,
+        matte: Matte,
+        spec: EffectSpec,
+        size: tuple[int, int] | None = None,
+        out: np.ndarray | None = None,
+    ) -> np.ndarray: ...
+
+    def close(self) -> None: ...

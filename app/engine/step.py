@@ -1,0 +1,66 @@
+"""One frame step: segment, refine, composite. Live video, `process`, `still` and the benchmark
+all call ``FrameStep.run``, so the four paths cannot drift apart."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from app.compositing.base import Compositor
+from app.compositing.spec import EffectSpec
+from app.frames import Matte
+from app.segmentation.engine import SegmentationEngine
+
+
+class FrameStep:
+    """An engine and a compositor, used together for one stream of frames.
+
+    The compositor's ``prepare`` runs alongside the model (on the caller's thread while the
+    model runs on the engine's), so the background is under way before the matte exists.
+    """
+
+    def __init__(self, engine: SegmentationEngine, compositor: Compositor) -> None:
+        self.engine = engine
+        self.compositor = compositor
+
+    def run(
+        self,
+        image: np.ndarray,
+        spec: EffectSpec,
+        t_ns: int | None = None,
+        size: tuple[int, int] | None = None,
+        out: np.ndarray | None = None,
+        composite: bool = True,
+    ) -> tuple[np.ndarray | None, Matte, dict[str, float]]:
+        """(picture at ``size`` or None when ``composite`` is off, matte, stage milliseconds)."""
+        h, w = image.shape[:2]
+        size = tuple(size) if size is not None else (w, h)
+        early = None
+        if composite:
+            comp = self.compositor
+
+            def early(guide: np.ndarray) -> None:
+                comp.prepare(guide, spec, size)
+
+        matte, timings = self.engine.process(image, t_ns, early)
+        picture = None
+        if composite:
+            t0 = time.perf_counter()
+            picture = self.compositor.render(image, matte, spec, size, out=out)
+            timings["composite"] = (time.perf_counter() - t0) * 1e3
+        return picture, matte, timings
+
+    def reset(self) -> None:
+        """Forget temporal history (a new camera, a new file)."""
+        self.engine.reset()
+
+    def close(self) -> None:
+        self.engine.close()
+        self.compositor.close()
+
+    def __enter__(self) -> FrameStep:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
