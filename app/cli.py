@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -157,11 +158,15 @@ def _cmd_process(args: argparse.Namespace) -> int:
     model = Path(args.model) if args.model else None
     if model is not None and not model.is_file():
         raise UsageError(f"--model {model}: no such file")
-    result = process_file(
-        args.input, args.output, spec, model, args.mask_out, args.overwrite,
-        progress=not args.no_progress, compositor=args.compositor, matte_path=args.matte,
-        runtime=args.runtime,
-    )  # fmt: skip
+    extra = (Path(args.background),) if args.background else ()
+    with _progress_bar(not args.no_progress) as progress:
+        result = process_file(
+            args.input, args.output, spec, model, args.mask_out, args.overwrite,
+            progress=progress, compositor=args.compositor, matte_path=args.matte,
+            runtime=args.runtime, extra_inputs=extra,
+        )  # fmt: skip
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {result.output} ({result.frames} frame{'s' if result.frames != 1 else ''})")
     if result.masks:
         where = result.masks[0].parent if len(result.masks) > 1 else result.masks[0]
@@ -169,6 +174,31 @@ def _cmd_process(args: argparse.Namespace) -> int:
             f"wrote {len(result.masks)} mask file{'s' if len(result.masks) != 1 else ''} to {where}"
         )
     return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool):
+    """A progress callback for long runs: a tqdm bar with ETA on stderr (None when off)."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int | None) -> None:
+        nonlocal bar
+        if bar is None:
+            if total is not None and total <= 1 and done <= 1:
+                return  # one picture: no bar
+            bar = tqdm(total=total, unit="frame", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

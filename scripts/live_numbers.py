@@ -19,19 +19,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-import cv2
-
 from app.lab.synthetic import Scene
+from app.outputs.video import VideoOutput
 
 SIZES = {"720p30": (1280, 720), "1080p30": (1920, 1080)}
 
 
 def make_clip(path: Path, size: tuple[int, int], frames: int = 120) -> Path:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=2.0)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, size)
+    out = VideoOutput(path, overwrite=True)
+    out.open(size, 30.0)
     for i in range(frames):
-        writer.write(scene.frame(i).image)
-    writer.release()
+        out.write(scene.frame(i).image)
+    out.commit()
     return path
 
 

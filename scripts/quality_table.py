@@ -10,10 +10,10 @@ Run: .venv/bin/python scripts/quality_table.py [--json PATH]
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 from app.lab.evaluation import QUALITY_SCENES, score_scene
+from app.outputs.jsonfile import write_json
 
 
 def _f(value: float, digits: int = 3, pct: bool = False) -> str:
@@ -46,8 +46,7 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(everything, f, indent=2)
+        write_json(args.json, everything)
 
 
 if __name__ == "__main__":

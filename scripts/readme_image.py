@@ -11,6 +11,8 @@ import numpy as np
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.lab.synthetic import Scene
+from app.outputs.files import write_file
+from app.outputs.images import encode_image
 from app.segmentation.engine import SegmentationEngine
 
 
@@ -21,11 +23,8 @@ def main() -> int:
         matte, _ = engine.process(frame)
     out = CpuCompositor().render(frame, matte, EffectSpec("blur", 0.7))
     both = np.hstack([frame, out])
-    cv2.imwrite(
-        str(target),
-        cv2.resize(both, (1280, 360), interpolation=cv2.INTER_AREA),
-        [cv2.IMWRITE_JPEG_QUALITY, 88],
-    )
+    small = cv2.resize(both, (1280, 360), interpolation=cv2.INTER_AREA)
+    write_file(target, encode_image(small, ".jpg", jpeg_quality=88), overwrite=True)
     print(f"wrote {target}")
     return 0
 

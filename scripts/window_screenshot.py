@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -59,8 +61,19 @@ def main() -> None:
         shot = app.primaryScreen().grabWindow(0, 0, 0, win.frameGeometry().width(),
                                               win.frameGeometry().height())  # fmt: skip
         win.close()
-    if shot.isNull() or not shot.save(args.output, quality=90):
-        sys.exit(f"could not save {args.output}")
+    if shot.isNull():
+        sys.exit("could not grab the window")
+    from PyQt6.QtGui import QImage
+
+    from app.outputs.files import write_file
+    from app.outputs.images import encode_image
+
+    img = shot.toImage().convertToFormat(QImage.Format.Format_BGR888)
+    ptr = img.constBits()
+    ptr.setsize(img.sizeInBytes())
+    rows = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+    bgr = rows[:, : img.width() * 3].reshape(img.height(), img.width(), 3)
+    write_file(Path(args.output), encode_image(bgr, Path(args.output).suffix, 90), overwrite=True)
     print(f"wrote {args.output} ({shot.width()}x{shot.height()})")
 
 

@@ -12,22 +12,23 @@ import pytest
 from PIL import Image
 
 from app.cli import main
-from app.engine.photo import StillOptions, StillRenderer, describe_os_error, save_new
+from app.engine.photo import PhotoJobs, PhotoOptions
 from app.errors import FocusCamError
 from app.frames import Frame
+from app.outputs.files import describe_os_error, write_unique
 
 
 @pytest.fixture(scope="module")
 def renderer():
-    r = StillRenderer()
+    r = PhotoJobs()
     yield r
     assert r.close()
 
 
 def test_photos_taken_in_the_same_second_never_overwrite_each_other(tmp_path):
-    a = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"first")
-    b = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"second")
-    c = save_new(tmp_path, "FocusCam_20261123_101500", ".jpg", b"third")
+    a = write_unique(tmp_path, "FocusCam_20261123_101500", ".jpg", b"first")
+    b = write_unique(tmp_path, "FocusCam_20261123_101500", ".jpg", b"second")
+    c = write_unique(tmp_path, "FocusCam_20261123_101500", ".jpg", b"third")
     assert [p.name for p in (a, b, c)] == [
         "FocusCam_20261123_101500.jpg", "FocusCam_20261123_101500_2.jpg",
         "FocusCam_20261123_101500_3.jpg",
@@ -40,7 +41,7 @@ def test_a_still_is_full_resolution_jpeg_with_exif_and_optional_original_and_mat
     renderer, tmp_path, portrait
 ):
     when = datetime(2026, 11, 23, 10, 15, 0)
-    options = StillOptions(tmp_path, save_original=True, save_matte=True, camera="Front Cam")
+    options = PhotoOptions(tmp_path, save_original=True, save_matte=True, camera="Front Cam")
     res = renderer.take(Frame(portrait, 1, 0), options, when).result(timeout=30)
     assert res.path.name == "FocusCam_20261123_101500.jpg"
     h, w = portrait.shape[:2]
@@ -60,11 +61,11 @@ def test_a_still_is_full_resolution_jpeg_with_exif_and_optional_original_and_mat
 def test_an_unwritable_photo_folder_is_a_clear_error_not_a_crash(renderer, tmp_path, portrait):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    fut = renderer.take(Frame(portrait, 1, 0), StillOptions(blocker / "photos"))
+    fut = renderer.take(Frame(portrait, 1, 0), PhotoOptions(blocker / "photos"))
     with pytest.raises(FocusCamError, match="could not save the photo"):
         fut.result(timeout=30)
     # The renderer carries on with the next photo.
-    ok = renderer.take(Frame(portrait, 2, 0), StillOptions(tmp_path / "ok")).result(timeout=30)
+    ok = renderer.take(Frame(portrait, 2, 0), PhotoOptions(tmp_path / "ok")).result(timeout=30)
     assert ok.path.is_file()
 
 
@@ -125,7 +126,7 @@ def test_a_photo_is_re_rendered_later_from_its_saved_original_and_matte(
     import numpy as np
 
     when = datetime(2026, 11, 23, 11, 0, 0)
-    options = StillOptions(tmp_path, save_original=True, save_matte=True)
+    options = PhotoOptions(tmp_path, save_original=True, save_matte=True)
     res = renderer.take(Frame(portrait, 1, 0), options, when).result(timeout=30)
     original = next(p for p in res.extras if p.name.endswith("_original.jpg"))
     matte = next(p for p in res.extras if p.name.endswith("_matte.png"))

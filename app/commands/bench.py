@@ -238,9 +238,9 @@ def run_bench(
 def write_json(result: dict, path: Path | None) -> str:
     text = json.dumps(result, indent=2)
     if path is not None:
-        from app.common.images import write_bytes_atomic
+        from app.outputs.jsonfile import write_json
 
-        write_bytes_atomic(path, (text + "\n").encode())
+        write_json(path, result)
     return text
 
 

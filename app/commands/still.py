@@ -7,11 +7,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from app.common.images import write_bytes_atomic
 from app.compositing.spec import EffectSpec
-from app.engine.photo import StillMaker, default_folder, photo_stem, save_new, write_new
+from app.engine.photo import PhotoMaker, default_folder
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame
+from app.outputs.photo import PhotoOutput, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
@@ -79,20 +79,11 @@ def take_still(
         _check_output(output, overwrite)
     frame, camera = grab_frame(source_spec, seconds, size)
     when = datetime.now()
-    maker = StillMaker(runtime=runtime)  # one photo and out: no thread of its own needed
+    maker = PhotoMaker(runtime=runtime)  # one photo and out: no thread of its own needed
     try:
-        data, _, _ = maker.photo(frame, spec, mirror, camera, when)
+        photo = maker.photo(frame, spec, mirror, camera, when)
     finally:
         maker.close()
     if output is None:
-        folder = default_folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        return save_new(folder, photo_stem(when), ".jpg", data)
-    if overwrite:
-        write_bytes_atomic(output, data)
-    else:
-        try:
-            write_new(output, data)
-        except FileExistsError:
-            raise UsageError(f"{output} exists; pass --overwrite to replace it") from None
-    return output
+        return save_photo(PhotoOutput(folder=default_folder()), photo)[0]
+    return save_photo(PhotoOutput(path=output, overwrite=overwrite), photo)[0]

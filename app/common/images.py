@@ -1,9 +1,8 @@
-"""Reading images of any common kind, resizing to fit, and writing files so none is half-written."""
+"""Reading images of any common kind, fitting them to a size, mattes as 8-bit, the backdrop."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -57,35 +56,7 @@ def cover_fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(resized[y0 : y0 + h, x0 : x0 + w])
 
 
-def temp_path_for(target: Path) -> Path:
-    """A unique hidden name beside ``target`` keeping its extension (encoders go by it)."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
-    os.close(fd)
-    return Path(tmp)
 
-
-def write_temp_beside(target: Path, data: bytes) -> Path:
-    """``data`` written and synced under a temporary name next to ``target``; returns that name."""
-    tmp = temp_path_for(target)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename: all or nothing."""
-    tmp = write_temp_beside(target, data)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def alpha_u8(alpha: np.ndarray) -> np.ndarray:
@@ -93,16 +64,6 @@ def alpha_u8(alpha: np.ndarray) -> np.ndarray:
     return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def encode_image(img: np.ndarray, ext: str, jpeg_quality: int = 95) -> bytes:
-    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if ext.lower() in (".jpg", ".jpeg") else []
-    ok, buf = cv2.imencode(ext, img, params)
-    if not ok:
-        raise FocusCamError(f"could not encode a {ext} image")
-    return buf.tobytes()
-
-
-def write_image_atomic(target: Path, img: np.ndarray, jpeg_quality: int = 95) -> None:
-    write_bytes_atomic(target, encode_image(img, target.suffix, jpeg_quality))
 
 
 def studio_backdrop(size: tuple[int, int]) -> np.ndarray:

@@ -1,14 +1,12 @@
-"""Full-quality stills: re-segment the full-resolution frame, render, save with EXIF, atomically.
+"""The photo job: re-segment the full-resolution frame, render at full quality, save.
 
-A still is a job with a future (picamera2's habit): the shutter returns at once, the preview
+A photo is a job with a future (picamera2's habit): the shutter returns at once, the preview
 keeps running, and the caller waits or gets told when the photo is on disk.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -19,24 +17,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app import __version__
-from app.common.images import alpha_u8, encode_image, write_temp_beside
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
+from app.engine.step import FrameStep
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
+from app.outputs.photo import Photo, PhotoOutput, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 logger = logging.getLogger(__name__)
 
-JPEG_QUALITY = 95
-# Stills take the more accurate square model and a finer guide: there is time for it.
-STILL_MODEL = "square"
-STILL_GUIDE_LONG_SIDE = 1024
+# Photos take the more accurate square model and a finer guide: there is time for it.
+PHOTO_MODEL = "square"
+PHOTO_GUIDE_LONG_SIDE = 1024
+THUMBNAIL_HEIGHT = 72
 
 
 @dataclass(frozen=True)
-class StillOptions:
+class PhotoOptions:
     folder: Path
     spec: EffectSpec = field(default_factory=EffectSpec)
     mirror: bool = False  # saved photos are not mirrored unless the user asks
@@ -45,11 +43,8 @@ class StillOptions:
     camera: str = ""
 
 
-THUMBNAIL_HEIGHT = 72
-
-
 @dataclass(frozen=True)
-class StillResult:
+class PhotoResult:
     path: Path
     extras: tuple[Path, ...] = ()
     size: tuple[int, int] = (0, 0)
@@ -63,132 +58,63 @@ def default_folder() -> Path:
     return Path(user_pictures_dir()) / "FocusCam"
 
 
-def photo_stem(when: datetime) -> str:
-    return when.strftime("FocusCam_%Y%m%d_%H%M%S")
-
-
-def exif_bytes(when: datetime, camera: str, size: tuple[int, int]) -> bytes:
-    from PIL import Image
-
-    exif = Image.Exif()
-    stamp = when.strftime("%Y:%m:%d %H:%M:%S")
-    exif[0x0131] = f"FocusCam {__version__}"  # Software
-    exif[0x0132] = stamp  # DateTime
-    if camera:
-        exif[0x0110] = camera  # Model: the camera the picture came from
-    sub = exif.get_ifd(0x8769)  # the Exif sub-IFD
-    sub[0x9003] = stamp  # DateTimeOriginal
-    sub[0x9004] = stamp  # DateTimeDigitized
-    sub[0xA002], sub[0xA003] = size  # PixelXDimension, PixelYDimension
-    return exif.tobytes()
-
-
-def encode_jpeg(image_bgr: np.ndarray, exif: bytes | None = None) -> bytes:
-    """JPEG at quality 95 without chroma subsampling: a photo, not a preview."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    rgb = Image.fromarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
-    rgb.save(buf, "JPEG", quality=JPEG_QUALITY, subsampling=0, exif=exif or b"")
-    return buf.getvalue()
-
-
-def write_new(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` all or nothing, and never over an existing file.
-
-    Written under a temporary name, then hard-linked into place (which fails if the name is
-    taken, with no window for a race), then the temporary name removed. Where the file system
-    has no hard links, an existence check and a rename do the same, less strictly.
-    """
-    tmp = write_temp_beside(target, data)
-    try:
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise
-        except OSError:
-            if target.exists():
-                raise FileExistsError(target) from None
-            os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def save_new(folder: Path, stem: str, ext: str, data: bytes) -> Path:
-    """Save as ``stem + ext`` in ``folder``, or ``stem_2 + ext``, ``stem_3``... if taken."""
-    for n in range(1, 10_000):
-        target = folder / (f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}")
-        try:
-            write_new(target, data)
-            return target
-        except FileExistsError:
-            continue
-    raise FocusCamError(f"no free file name for {stem}{ext} in {folder}")
-
-
-def describe_os_error(exc: OSError, folder: Path) -> str:
-    import errno
-
-    if exc.errno == errno.ENOSPC:
-        return f"the disk holding {folder} is full; the photo was not saved"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write to {folder} (no permission); choose another photo folder"
-    return f"could not save the photo in {folder}: {exc.strerror or exc}"
-
-
-class StillMaker:
-    """Full-quality stills, on whatever thread calls it: its own engine (square model, fine
-    guide, no temporal history), the CPU compositor at full resolution, JPEG with EXIF."""
+class PhotoMaker:
+    """Full-quality photos, on whatever thread calls it: its own engine (square model, fine
+    guide, no temporal history) and the CPU compositor at full resolution."""
 
     def __init__(self, engine_factory=None, runtime: str = DEFAULT_RUNTIME) -> None:
-        self._engine_factory = engine_factory or _still_engine
-        self._engine = None
-        self._engine_runtime = ""
+        self._engine_factory = engine_factory or _photo_engine
+        self._step: FrameStep | None = None
+        self._step_runtime = ""
         self.runtime = runtime  # the next photo loads this runtime if it is not the loaded one
-        self._compositor = CpuCompositor()
 
     def load(self) -> None:
         runtime = self.runtime
-        if self._engine is not None and self._engine_runtime != runtime:
-            self._engine.close()
-            self._engine = None
-        if self._engine is None:
-            self._engine = self._engine_factory(runtime)
-            self._engine_runtime = runtime
+        if self._step is not None and self._step_runtime != runtime:
+            self._step.close()
+            self._step = None
+        if self._step is None:
+            self._step = FrameStep(self._engine_factory(runtime), CpuCompositor())
+            self._step_runtime = runtime
 
     def render(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
         """The full-resolution portrait and its matte."""
         self.load()
-        self._engine.reset()
-        matte, _ = self._engine.process(frame.image)
-        return self._compositor.render(frame.image, matte, spec), matte
+        assert self._step is not None
+        self._step.reset()
+        picture, matte, _ = self._step.run(frame.image, spec)
+        assert picture is not None
+        return picture, matte
 
     def photo(
-        self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime
-    ) -> tuple[bytes, np.ndarray, Matte]:
-        """(JPEG bytes with EXIF, the picture as saved, its matte)."""
+        self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime,
+        with_original: bool = False, with_matte: bool = False,
+    ) -> Photo:  # fmt: skip
         image, matte = self.render(frame, spec)
+        h, w = image.shape[:2]
+        original = frame.image if with_original else None
+        alpha = matte.full((w, h)) if with_matte else None
         if mirror:
             image = cv2.flip(image, 1)
-        h, w = image.shape[:2]
-        return encode_jpeg(image, exif_bytes(when, camera, (w, h))), image, matte
+            original = cv2.flip(original, 1) if original is not None else None
+            alpha = cv2.flip(alpha, 1) if alpha is not None else None
+        return Photo(image, when, camera, original, alpha)
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
-            self._engine = None
-        self._compositor.close()
+        if self._step is not None:
+            self._step.close()
+            self._step = None
 
 
-class StillRenderer:
-    """Takes stills on its own thread, one at a time; ``take`` returns a Future."""
+class PhotoJobs:
+    """Takes photos on its own thread, one at a time; ``take`` returns a Future."""
 
     def __init__(
         self, engine_factory=None, warm: bool = True, runtime: str = DEFAULT_RUNTIME
     ) -> None:
-        self._maker = StillMaker(engine_factory, runtime)
+        self._maker = PhotoMaker(engine_factory, runtime)
         self._jobs: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="focuscam-still")
+        self._thread = threading.Thread(target=self._run, name="focuscam-photo")
         self._thread.start()
         if warm:
             # Load the models now, not when the shutter is pressed: loading holds Python's
@@ -196,41 +122,26 @@ class StillRenderer:
             self._jobs.put("warm")
 
     def set_runtime(self, runtime: str) -> None:
-        """Photos from now on use ``runtime`` (loaded on the still thread, by the next photo)."""
+        """Photos from now on use ``runtime`` (loaded on the photo thread, by the next photo)."""
         self._maker.runtime = runtime
 
-    def take(self, frame: Frame, options: StillOptions, when: datetime | None = None) -> Future:
+    def take(self, frame: Frame, options: PhotoOptions, when: datetime | None = None) -> Future:
         fut: Future = Future()
         self._jobs.put((frame, options, when or datetime.now(), fut))
         return fut
 
-    def _save(self, frame: Frame, options: StillOptions, when: datetime) -> StillResult:
-        data, image, matte = self._maker.photo(
-            frame, options.spec, options.mirror, options.camera, when
-        )
-        h, w = image.shape[:2]
-        folder = options.folder
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = save_new(folder, photo_stem(when), ".jpg", data)
-            extras = []
-            if options.save_original:
-                original = cv2.flip(frame.image, 1) if options.mirror else frame.image
-                data = encode_jpeg(original, exif_bytes(when, options.camera, (w, h)))
-                extras.append(save_new(folder, f"{path.stem}_original", ".jpg", data))
-            if options.save_matte:
-                a8 = alpha_u8(matte.full((w, h)))
-                if options.mirror:
-                    a8 = cv2.flip(a8, 1)
-                extras.append(
-                    save_new(folder, f"{path.stem}_matte", ".png", encode_image(a8, ".png"))
-                )
-        except OSError as exc:
-            raise FocusCamError(describe_os_error(exc, folder)) from None
-        logger.info("saved %s (%dx%d)", path, w, h)
+    def _save(self, frame: Frame, options: PhotoOptions, when: datetime) -> PhotoResult:
+        photo = self._maker.photo(
+            frame, options.spec, options.mirror, options.camera, when,
+            options.save_original, options.save_matte,
+        )  # fmt: skip
+        out = PhotoOutput(folder=options.folder, save_matte=options.save_matte)
+        paths = save_photo(out, photo)
+        h, w = photo.image.shape[:2]
+        logger.info("saved %s (%dx%d)", paths[0], w, h)
         tw = max(1, round(w * THUMBNAIL_HEIGHT / h))
-        thumb = cv2.resize(image, (tw, THUMBNAIL_HEIGHT), interpolation=cv2.INTER_AREA)
-        return StillResult(path, tuple(extras), (w, h), thumb)
+        thumb = cv2.resize(photo.image, (tw, THUMBNAIL_HEIGHT), interpolation=cv2.INTER_AREA)
+        return PhotoResult(paths[0], tuple(paths[1:]), (w, h), thumb)
 
     def _run(self) -> None:
         try:
@@ -242,7 +153,7 @@ class StillRenderer:
                     try:
                         self._maker.load()
                     except Exception as exc:  # reported again, in words, on the first photo
-                        logger.warning("still models not loaded: %s", exc)
+                        logger.warning("photo models not loaded: %s", exc)
                     continue
                 frame, options, when, fut = job
                 if not fut.set_running_or_notify_cancel():
@@ -251,7 +162,7 @@ class StillRenderer:
                     fut.set_result(self._save(frame, options, when))
                 except Exception as exc:
                     if not isinstance(exc, FocusCamError):
-                        logger.exception("still failed")
+                        logger.exception("photo failed")
                     fut.set_exception(exc)
         finally:
             self._maker.close()
@@ -263,7 +174,7 @@ class StillRenderer:
         return not self._thread.is_alive()
 
 
-def _still_engine(runtime: str = DEFAULT_RUNTIME):
+def _photo_engine(runtime: str = DEFAULT_RUNTIME):
     from app.segmentation.engine import SegmentationEngine
     from app.segmentation.refine import RefineParams
 
@@ -271,6 +182,6 @@ def _still_engine(runtime: str = DEFAULT_RUNTIME):
         video=False,
         runtime=runtime,
         refine=RefineParams(temporal=False),
-        force_model=STILL_MODEL,
-        guide_long_side=STILL_GUIDE_LONG_SIDE,
+        force_model=PHOTO_MODEL,
+        guide_long_side=PHOTO_GUIDE_LONG_SIDE,
     )

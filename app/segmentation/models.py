@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import ModelError
+from app.outputs.files import write_file
 
 logger = logging.getLogger(__name__)
 
@@ -177,16 +178,7 @@ def extract_models(wheel: Path, directory: Path) -> list[Path]:
                     f"{spec.wheel_member} in {wheel.name} has SHA-256 {digest}, "
                     f"expected {spec.sha256}; refusing to install it"
                 )
-            target = directory / spec.filename
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{spec.filename}.", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            written.append(target)
+            written.append(write_file(directory / spec.filename, data, overwrite=True))
     return written
 
 

@@ -38,15 +38,28 @@ class Pacer:
 
 
 class FileSource(FrameSource):
-    """A video (paced at its own fps, looping) or a still image (repeated at ``image_fps``)."""
+    """A video or a still image.
+
+    Live (the default): paced at the video's own fps and looping, as a camera would deliver
+    it; an image repeats at ``image_fps``. ``paced=False, loop=False`` is the mode `process`
+    uses: every frame, in order, as fast as the reader goes, then SourceError("... ended").
+    """
 
     def __init__(
-        self, path: Path | str, facing: str = BACK, loop: bool = True, image_fps: float = 30.0
+        self,
+        path: Path | str,
+        facing: str = BACK,
+        loop: bool = True,
+        image_fps: float = 30.0,
+        paced: bool = True,
     ) -> None:
         self.path = Path(path)
         self.info = SourceInfo(self.path.name, str(self.path), facing)
         self.loop = loop
+        self.paced = paced
         self._image_fps = image_fps
+        self._image_served = False
+        self.frame_count = 0  # what the container says (0 when it does not), after open
         self._cap: cv2.VideoCapture | None = None
         self._image: np.ndarray | None = None
         self._first: np.ndarray | None = None
@@ -78,13 +91,18 @@ class FileSource(FrameSource):
                 cap.release()
                 raise SourceError(f"{self.path} has no frames")
             self._fps = usable_fps(cap.get(cv2.CAP_PROP_FPS))
+            self.frame_count = max(0, int(cap.get(cv2.CAP_PROP_FRAME_COUNT)))
             self._first = first  # read to prove the file has frames; it is also frame 0
             self._cap = cap
-        self._pacer = Pacer(self._fps)
+        self._image_served = False
+        self._pacer = Pacer(self._fps if self.paced else 0.0)
 
     def read(self) -> np.ndarray:
         self._pacer.wait()
         if self._image is not None:
+            if not self.loop and self._image_served:
+                raise SourceError(f"{self.path} ended")
+            self._image_served = True
             return self._image
         if self._cap is None:
             raise SourceError(f"{self.path} is not open")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -130,9 +129,9 @@ def run_live(
         sys.excepthook = previous_hook
     win.close()
     if stats_json is not None and win.final_stats is not None:
-        from app.common.images import write_bytes_atomic
+        from app.outputs.jsonfile import write_json
 
-        write_bytes_atomic(stats_json, (json.dumps(win.final_stats, indent=2) + "\n").encode())
+        write_json(stats_json, win.final_stats)
     if win.last_error and win.final_stats and win.final_stats["frames_displayed"] == 0:
         raise FocusCamError(win.last_error)
     return 0

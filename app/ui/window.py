@@ -1,4 +1,4 @@
-"""The main window: viewfinder, controls, shortcuts, shutter; owns the pipeline and stills."""
+"""The main window: viewfinder, controls, shortcuts, shutter; owns the pipeline and photos."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import EffectSpec
-from app.engine.photo import StillOptions, StillRenderer, default_folder
+from app.engine.photo import PhotoJobs, PhotoOptions, default_folder
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         settings: Settings,
         start: int = 0,
         engine_factory: Callable[[], object] | None = None,
-        still_engine_factory: Callable[[], object] | None = None,
+        photo_engine_factory: Callable[[], object] | None = None,
         list_cameras: Callable[[], list[SourceInfo]] | None = None,
         banner: str = "",
         backoff: tuple[float, float] = (0.5, 5.0),
@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
             backoff=backoff,
             runtime=runtime,
         )
-        self.stills = StillRenderer(still_engine_factory, runtime=runtime)
+        self.photo_jobs = PhotoJobs(photo_engine_factory, runtime=runtime)
         self.result_ready.connect(self._take_result)
         self.state_changed.connect(self._source_state)
         self.pipeline_failed.connect(self._pipeline_failed)
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         if key == "runtime":
             runtime = self._runtime()
             self.pipeline.runtime = runtime
-            self.stills.set_runtime(runtime)
+            self.photo_jobs.set_runtime(runtime)
             self.show_message(f"Models now run on {RUNTIMES[runtime].privacy}.", 4000)
         self._sync_controls()
         self._push_request()
@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
             self.show_message("No picture to take yet.", 2000)
             return None
         s = self.settings
-        options = StillOptions(
+        options = PhotoOptions(
             folder=self.photo_folder,
             spec=self._spec(),
             mirror=s.get("mirror_photos"),
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
             camera=self.camera.name,
         )
         self.viewfinder.flash()
-        future = self.stills.take(frame, options)
+        future = self.photo_jobs.take(frame, options)
         future.add_done_callback(self.photo_done.emit)
         return future
 
@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
             self._hud_timer.stop()
             self.pipeline.close(timeout=1.0)
             self.final_stats = self.pipeline.stats_summary()
-            self.stills.close()
+            self.photo_jobs.close()
             release_gl = getattr(self.viewfinder, "release_gl", None)
             if release_gl is not None:
                 release_gl()
