@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app import __version__
 from app.errors import FocusCamError, UsageError
+from app.frames import parse_size
 from app.sources.registry import SOURCE_HELP
 
 
@@ -32,13 +33,7 @@ def _strength(text: str) -> float:
 
 
 def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"bad size {text!r}; expected WxH, e.g. 1280x720") from None
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise UsageError(f"size {w}x{h} is out of range (16..8192 per side)")
-    return w, h
+    return parse_size(text)
 
 
 def _seconds(text: str) -> float:

@@ -8,6 +8,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.errors import UsageError
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``WxH`` (e.g. ``1280x720``) as (w, h), each side 16..8192; a UsageError otherwise."""
+    try:
+        w, h = (int(v) for v in text.strip().lower().split("x"))
+    except ValueError:
+        raise UsageError(f"bad size {text.strip()!r}; expected WxH, e.g. 1280x720") from None
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise UsageError(f"size {w}x{h} is out of range (16..8192 per side)")
+    return w, h
+
 
 def now_ns() -> int:
     """The one clock every stage stamps with (monotonic nanoseconds)."""

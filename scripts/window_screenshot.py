@@ -36,7 +36,7 @@ def main() -> None:
     from PyQt6.QtWidgets import QApplication
 
     from app.sources.base import SourceInfo
-    from app.sources.files import DemoSource
+    from app.sources.demo import DemoSource
     from app.ui.settings import Settings
     from app.ui.window import MainWindow
 

@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("GLOG_minloglevel", "2")
+# Qt tests run offscreen, so that `pytest` alone works as scripts/test does (tests that need a
+# real X server start their own Xvfb).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")

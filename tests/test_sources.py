@@ -14,7 +14,8 @@ from app.frames import Frame
 from app.sources.base import BACK, FRONT, SourceError
 from app.sources.camera import CameraSource
 from app.sources.capture import FAILED, LOST, RUNNING, CaptureThread
-from app.sources.files import DemoSource, FileSource
+from app.sources.demo import DemoSource
+from app.sources.files import FileSource
 from app.sources.registry import open_source
 from app.sources.slot import LatestSlot
 from tests.conftest import write_video

@@ -24,6 +24,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.errors import UsageError
+from app.frames import parse_size
 from app.lab.synthetic import Scene
 from app.segmentation import models, runtimes
 from app.segmentation.engine import SegmentationEngine, choose_model
@@ -34,16 +35,7 @@ STAGES = ("segment", "refine", "composite")
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
-    sizes = []
-    for part in text.split(","):
-        try:
-            w, h = (int(v) for v in part.strip().lower().split("x"))
-        except ValueError:
-            raise UsageError(f"bad size {part.strip()!r}; expected WxH, e.g. 1280x720") from None
-        if not (16 <= w <= 8192 and 16 <= h <= 8192):
-            raise UsageError(f"size {w}x{h} is out of range (16..8192 per side)")
-        sizes.append((w, h))
-    return sizes
+    return [parse_size(part) for part in text.split(",")]
 
 
 def _summary(rows: list[dict[str, float]]) -> dict:

@@ -183,14 +183,15 @@ class CpuCompositor:
         if size is not None and tuple(size) != (w, h):
             frame = downscale(frame, tuple(size))
             h, w = frame.shape[:2]
+        if out is None or out.shape != (h, w, 3):
+            out = np.empty((h, w, 3), np.uint8)
         if spec.effect == "none":
-            return frame.copy()
+            np.copyto(out, frame)
+            return out
         buf = self._buffers(w, h)
         if spec.effect == "matte":
             a8 = cv2.resize(alpha_u8(matte.alpha), (w, h), interpolation=cv2.INTER_LINEAR)
-            return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR)
-        if out is None or out.shape != (h, w, 3):
-            out = np.empty((h, w, 3), np.uint8)
+            return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR, dst=out)
         # Two threads, each given long stretches of work that releases the GIL (short numpy
         # steps on both at once would mostly wait for each other): the helper scales the matte
         # up (first, so that it is done before this thread scales the background up: both

@@ -9,7 +9,9 @@ import numpy as np
 
 from app.errors import UsageError
 
+# Every effect, and what a person picks from (the matte view is for checking, not for calls).
 EFFECTS = ("blur", "replace", "none", "matte")
+EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "none": "Off"}
 
 # Background blur: Gaussian sigma at strength 1, as a share of the frame's shorter side, so the
 # look is the same at 480p and 4K.

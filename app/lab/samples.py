@@ -30,10 +30,8 @@ def _read(path: Path) -> np.ndarray:
 
 
 def portrait_path() -> Path:
-    """Grace Hopper's portrait from matplotlib's sample data (matplotlib comes with mediapipe)."""
-    import matplotlib.cbook
-
-    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    """Grace Hopper's portrait (US Navy, public domain), shipped in assets/people."""
+    return Path(str(importlib.resources.files("app.assets") / "people" / "grace_hopper.jpg"))
 
 
 def portrait() -> np.ndarray:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import cv2
 import numpy as np
 
 from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo, usable_fps
+from app.sources.registry import (
+    DEFAULT_CAMERA_FPS,
+    DEFAULT_CAMERA_SIZE,
+    Backend,
+    register,
+    url_name,
+)  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +122,19 @@ class CameraSource(FrameSource):
         if self._cap is not None:
             self._cap.release()
             self._cap = None
+
+
+def _camera(spec: str, size, info) -> CameraSource:
+    m = re.fullmatch(r"camera:(\d+)", spec)
+    target: int | str = int(m.group(1)) if m else spec
+    return CameraSource(target, info, size or DEFAULT_CAMERA_SIZE, DEFAULT_CAMERA_FPS)
+
+
+def _stream(spec: str, size, info) -> CameraSource:
+    return CameraSource(spec, info or SourceInfo(url_name(spec), spec, FRONT), size)
+
+
+register(Backend(
+    "camera", lambda spec: bool(re.fullmatch(r"camera:\d+|/dev/video\d+", spec)), _camera
+))  # fmt: skip
+register(Backend("stream", is_stream, _stream))

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from app.common.images import IMAGE_EXTS, read_image
-from app.sources.base import BACK, FRONT, FrameSource, SourceError, SourceInfo, usable_fps
+from app.sources.base import BACK, FrameSource, SourceError, SourceInfo, usable_fps
+from app.sources.registry import Backend, register
 
 logger = logging.getLogger(__name__)
 
@@ -127,35 +128,8 @@ class FileSource(FrameSource):
         self._image = self._first = None
 
 
-class DemoSource(FrameSource):
-    """The built-in scene: a real portrait swaying over a real photo, like a person at a webcam."""
+def _file(spec: str, size, info) -> FileSource:
+    return FileSource(Path(spec).expanduser())
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None:
-        self.size = size
-        self._fps = fps
-        self.info = SourceInfo("demo scene", "demo", FRONT)
-        self._scene = None
-        self._i = 0
-        self._pacer = Pacer(fps)
 
-    @property
-    def fps(self) -> float:
-        return self._fps
-
-    def open(self) -> None:
-        from app.lab.synthetic import Scene
-
-        # No synthetic sensor noise: drawing it costs more than the rest of the frame.
-        self._scene = Scene(self.size, "coffee.png", "sway", noise=0.0, person_height=0.85)
-        self._pacer.reset()
-
-    def read(self) -> np.ndarray:
-        if self._scene is None:
-            raise SourceError("the demo scene is not open")
-        self._pacer.wait()
-        frame = self._scene.frame(self._i).image
-        self._i += 1
-        return frame
-
-    def close(self) -> None:
-        self._scene = None
+register(Backend("file", lambda spec: Path(spec).expanduser().is_file(), _file))

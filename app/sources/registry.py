@@ -1,15 +1,17 @@
-"""Turning a ``--source`` text into a FrameSource, and finding cameras without Qt."""
+"""Frame sources by name: each backend registers how it recognises a ``--source`` text and how
+it opens one, so a new backend is one file. Also: finding cameras without Qt."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import UsageError
 from app.sources.base import FRONT, FrameSource, SourceInfo
-from app.sources.camera import CameraSource, is_stream
-from app.sources.files import DemoSource, FileSource
 
 # What a camera is asked for when the user does not say: HD at 30 fps, which nearly every
 # webcam offers over MJPG (many start at 640x480 unless asked).
@@ -18,6 +20,33 @@ DEFAULT_CAMERA_FPS = 30.0
 SOURCE_HELP = (
     "camera:N, a device path, a stream URL (phone as webcam), a video or image file, or demo"
 )
+
+# (spec, size asked for or None, what the UI knows of it or None) -> an unopened source
+Maker = Callable[[str, "tuple[int, int] | None", "SourceInfo | None"], FrameSource]
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    matches: Callable[[str], bool]
+    make: Maker
+
+
+_BACKENDS: dict[str, Backend] = {}
+# The backends that come with the app; each module calls register() when imported.
+BUILTIN = ("app.sources.demo", "app.sources.camera", "app.sources.files")
+
+
+def register(backend: Backend) -> Backend:
+    """Add (or replace) a backend; earlier ones are asked first."""
+    _BACKENDS[backend.name] = backend
+    return backend
+
+
+def backends() -> dict[str, Backend]:
+    for module in BUILTIN:
+        importlib.import_module(module)
+    return dict(_BACKENDS)
 
 
 def open_source(
@@ -28,23 +57,13 @@ def open_source(
     """The source named by ``spec`` (not opened yet). ``cameras`` supplies names and facing."""
     spec = spec.strip()
     known = {c.spec: c for c in cameras or []}
-    if spec == "demo":
-        return DemoSource(size or (1280, 720))
-    m = re.fullmatch(r"camera:(\d+)", spec)
-    cam_size = size or DEFAULT_CAMERA_SIZE
-    if m:
-        return CameraSource(int(m.group(1)), known.get(spec), cam_size, DEFAULT_CAMERA_FPS)
-    if is_stream(spec):
-        return CameraSource(spec, known.get(spec) or SourceInfo(_url_name(spec), spec, FRONT), size)
-    if spec.startswith("/dev/video"):
-        return CameraSource(spec, known.get(spec), cam_size, DEFAULT_CAMERA_FPS)
-    path = Path(spec).expanduser()
-    if path.is_file():
-        return FileSource(path)
+    for backend in backends().values():
+        if backend.matches(spec):
+            return backend.make(spec, size, known.get(spec))
     raise UsageError(f"no such source {spec!r}; use {SOURCE_HELP}")
 
 
-def _url_name(url: str) -> str:
+def url_name(url: str) -> str:
     host = re.sub(r"^[a-z]+://", "", url).split("/")[0].split("@")[-1]
     return f"stream from {host}"
 

@@ -17,9 +17,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from app.compositing.spec import EFFECT_LABELS
 from app.segmentation.runtimes import RUNTIMES
 
-EFFECTS = (("blur", "Blur"), ("replace", "Replace"), ("none", "Off"))
+EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
 PHOTO_OPTIONS = (
     ("save_original", "Also save the unblurred original"),
     ("save_matte", "Also save the matte (PNG)"),

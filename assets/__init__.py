@@ -1,0 +1,1 @@
+"""What the app ships besides code: the demo scene and sample photos (see README.md here)."""

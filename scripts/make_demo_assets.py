@@ -1,0 +1,36 @@
+"""Make the demo scene's pictures in assets/demo from public-domain photos (see assets/README.md).
+
+The person is Grace Hopper's portrait (assets/people/grace_hopper.jpg), cut out once with the
+lab's GrabCut recipe (app/lab/synthetic.py); the backdrop is scikit-image's coffee photo (CC0).
+The app ships the results, so the demo scene needs neither the lab, nor scikit-image, nor a
+model run. Run: .venv/bin/python scripts/make_demo_assets.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from app.common.images import alpha_u8
+from app.lab import samples
+from app.lab.synthetic import person_cutout
+from app.outputs.files import write_file
+from app.outputs.images import encode_image
+
+DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+
+
+def main() -> None:
+    cut = person_cutout("hopper")
+    write_file(DEMO / "person.jpg", encode_image(cut.image, ".jpg", 92), overwrite=True)
+    write_file(DEMO / "person_alpha.png", encode_image(alpha_u8(cut.alpha), ".png"),
+               overwrite=True)  # fmt: skip
+    backdrop = samples.scene("coffee.png")
+    backdrop = cv2.resize(backdrop, (960, 640), interpolation=cv2.INTER_CUBIC)
+    write_file(DEMO / "backdrop.jpg", encode_image(backdrop, ".jpg", 90), overwrite=True)
+    print(f"wrote {DEMO}")
+
+
+if __name__ == "__main__":
+    main()
