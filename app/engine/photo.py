@@ -77,7 +77,7 @@ class PhotoMaker:
             self._step = FrameStep(self._engine_factory(runtime), CpuCompositor())
             self._step_runtime = runtime
 
-    def render(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
+    def portrait(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
         """The full-resolution portrait and its matte."""
         self.load()
         assert self._step is not None
@@ -90,7 +90,7 @@ class PhotoMaker:
         self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime,
         with_original: bool = False, with_matte: bool = False,
     ) -> Photo:  # fmt: skip
-        image, matte = self.render(frame, spec)
+        image, matte = self.portrait(frame, spec)
         h, w = image.shape[:2]
         original = frame.image if with_original else None
         alpha = matte.full((w, h)) if with_matte else None

@@ -17,7 +17,7 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Matte, now_ns
 from app.pipeline import Result
-from app.ui.viewfinder import OverlayMixin, Viewfinder, to_qimage
+from app.ui.viewfinder import FRAME_AND_MATTE, OverlayMixin, Viewfinder, to_qimage
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
 
     resized = pyqtSignal()
     painted = pyqtSignal(object, object)
-    compositor_name = "gl"
+    # The frame and its matte: it composites them itself, with shaders, into the window.
+    consumes = FRAME_AND_MATTE
 
     def __init__(self, fmt: QSurfaceFormat, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -14,6 +14,9 @@ from PyQt6.QtWidgets import QSizePolicy, QWidget
 from app.frames import now_ns
 from app.pipeline import Result
 
+# What a viewfinder takes from the worker (its ``consumes``).
+PICTURE, FRAME_AND_MATTE = "picture", "frame and matte"
+
 
 def to_qimage(bgr: np.ndarray) -> QImage:
     """A QImage that shares ``bgr``'s memory (keep the array alive while it is painted)."""
@@ -122,7 +125,8 @@ class Viewfinder(OverlayMixin, QWidget):
 
     resized = pyqtSignal()
     painted = pyqtSignal(object, object)  # (Result, paint-finished ns: too big for a C int)
-    compositor_name = "cpu"
+    # What this viewfinder takes: the composited picture (the worker renders it at its size).
+    consumes = PICTURE
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

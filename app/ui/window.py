@@ -24,7 +24,7 @@ from app.stats import hud_lines
 from app.ui.controls import EFFECTS, ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
-from app.ui.viewfinder import to_qimage
+from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE, to_qimage
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
             call_preview=self.settings.get("call_preview"),
             # The call picture is an output that leaves the window: the CPU path renders it,
             # also under the GL viewfinder, which then only shows it.
-            composite=self.viewfinder.compositor_name == "cpu" or self.settings.get("call_preview"),
+            composite=self.viewfinder.consumes == PICTURE or self.settings.get("call_preview"),
         )
 
     def _view_resized(self) -> None:
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
 
     def _painted(self, result: Result, t_ns: int) -> None:
         stats = self.pipeline.stats
-        if stats.displayed(result.frame, t_ns) and self.viewfinder.compositor_name == "gl":
+        if stats.displayed(result.frame, t_ns) and self.viewfinder.consumes == FRAME_AND_MATTE:
             paint_ms = self.viewfinder.paint_ms
             if paint_ms is not None and result.view is None:
                 stats.stage("composite", paint_ms)
