@@ -271,6 +271,16 @@ COMMANDS = {
 }
 
 
+def run() -> int:
+    """The `focuscam` command: native libraries' lines go to the log (``-v`` shows them), then
+    ``main``. Tests call ``main`` directly."""
+    if not ({"-v", "--verbose"} & set(sys.argv[1:])):
+        from app.common.nativelog import route_native_stderr
+
+        route_native_stderr()
+    return main()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:

@@ -1,63 +1,129 @@
-"""Video files: frames encoded under a temporary name, published on commit."""
+"""Video files through PyAV (FFmpeg): H.264 in MP4, MOV and MKV, VP9 in WebM, MJPEG in AVI.
+
+Every packet goes through an API that reports failure: a full disk, a lost network share or a
+quota ends the run with a one-line error, the temporary file is removed, and nothing is
+reported written. Frames are stamped from their capture times (``t_ns``), so a dropped frame
+leaves a gap instead of shortening the clip.
+"""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from app.errors import FocusCamError
 from app.outputs.base import Output
-from app.outputs.files import TempFile
+from app.outputs.files import TempFile, describe_os_error
 
-# Output containers we can write, with the codec OpenCV's bundled FFmpeg has for each.
-VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "XVID"}
+# container extension -> (codec, pixel format, options)
+VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
+    ".mp4": ("libx264", "yuv420p", {"crf": "20", "preset": "veryfast"}),
+    ".m4v": ("libx264", "yuv420p", {"crf": "20", "preset": "veryfast"}),
+    ".mov": ("libx264", "yuv420p", {"crf": "20", "preset": "veryfast"}),
+    ".mkv": ("libx264", "yuv420p", {"crf": "20", "preset": "veryfast"}),
+    ".webm": ("libvpx-vp9", "yuv420p", {"crf": "32", "b": "0", "deadline": "realtime",
+                                        "cpu-used": "8", "row-mt": "1"}),
+    ".avi": ("mjpeg", "yuvj420p", {"q:v": "3"}),
+}  # fmt: skip
+TIME_BASE = Fraction(1, 90_000)  # MPEG's clock: exact for 24, 25, 30, 50, 60 and 29.97 fps
+
+
+def _rate(fps: float) -> Fraction:
+    return Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
 
 
 class VideoOutput(Output):
-    """A video file at the source's size and rate."""
+    """A video file at the source's size and rate (``grey``: a matte video)."""
 
     def __init__(self, path: Path | str, overwrite: bool = False, grey: bool = False) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() not in VIDEO_CODECS:
-            raise FocusCamError(f"cannot write video {self.path} (unknown container)")
+            raise FocusCamError(
+                f"cannot write video {self.path}: use one of {' '.join(VIDEO_CODECS)}"
+            )
         self.overwrite = overwrite
         self.grey = grey
         self._tmp: TempFile | None = None
-        self._writer: cv2.VideoWriter | None = None
+        self._container = None
+        self._stream = None
+        self._last_pts = -1
+        self._first_ns: int | None = None
+        self._step = 0
         self.frames = 0
 
+    def _fail(self, exc: Exception) -> FocusCamError:
+        self.abort()
+        if isinstance(exc, OSError) and exc.errno:
+            return FocusCamError(describe_os_error(exc, self.path.parent, self.path.name))
+        return FocusCamError(f"could not write video {self.path}: {exc}")
+
     def open(self, size: tuple[int, int], fps: float) -> None:
+        import av
+
+        codec, pix_fmt, options = VIDEO_CODECS[self.path.suffix.lower()]
         self._tmp = TempFile(self.path, self.overwrite)
-        fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[self.path.suffix.lower()])
-        self._writer = cv2.VideoWriter(str(self._tmp.path), fourcc, fps, tuple(size))
-        if not self._writer.isOpened():
-            self.abort()
-            raise FocusCamError(f"cannot write video {self.path} (no encoder for it here)")
+        w, h = size
+        rate = _rate(fps)
+        try:
+            self._container = av.open(str(self._tmp.path), "w")
+            stream = self._container.add_stream(codec, rate=rate, options=dict(options))
+            # 4:2:0 needs even sides; odd ones lose their last row or column.
+            stream.width, stream.height = w - w % 2, h - h % 2
+            stream.pix_fmt = pix_fmt
+            stream.time_base = TIME_BASE
+            stream.codec_context.time_base = TIME_BASE
+            self._stream = stream
+        except Exception as exc:
+            raise self._fail(exc) from None
+        self._step = round(TIME_BASE.denominator / rate)  # ticks per frame at the nominal rate
 
     def write(self, image: np.ndarray, t_ns: int = 0, matte: np.ndarray | None = None) -> None:
-        assert self._writer is not None, "open() first"
-        if self.grey and image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        self._writer.write(image)
+        import av
+
+        assert self._stream is not None and self._container is not None, "open() first"
+        if image.ndim == 2 or self.grey:
+            image = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+        w, h = self._stream.width, self._stream.height
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
+        if self._first_ns is None:
+            self._first_ns = t_ns
+        pts = round((t_ns - self._first_ns) * TIME_BASE.denominator / 1e9)
+        pts = max(pts, self._last_pts + 1)  # strictly increasing, whatever the clock did
+        self._last_pts = pts
+        frame.pts = pts
+        frame.time_base = TIME_BASE
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except Exception as exc:
+            raise self._fail(exc) from None
         self.frames += 1
 
     def commit(self) -> list[Path]:
-        assert self._writer is not None and self._tmp is not None, "open() first"
-        self._writer.release()
-        self._writer = None
+        assert self._container is not None and self._tmp is not None, "open() first"
+        try:
+            for packet in self._stream.encode(None):  # flush the encoder
+                self._container.mux(packet)
+            self._container.close()  # writes the index (MP4's moov atom): checked too
+        except Exception as exc:
+            raise self._fail(exc) from None
+        self._container = self._stream = None
         tmp, self._tmp = self._tmp, None
-        if self.frames == 0 or tmp.path.stat().st_size == 0:
+        if self.frames == 0:
             tmp.discard()
             raise FocusCamError(f"{self.path}: no video was written")
         tmp.sync()
         return [tmp.publish()]
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # already failing; the file goes anyway
+                pass
+            self._container = self._stream = None
         if self._tmp is not None:
             self._tmp.discard()
             self._tmp = None
