@@ -75,6 +75,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def _check_targets(inputs: list[Path], outputs: list[Path], overwrite: bool) -> None:
     """No output is an input of this run, and none replaces a file without ``overwrite``."""
     for out in outputs:
+        if out.is_dir():
+            raise UsageError(f"{out} is a folder; give a file name")
         for src in inputs:
             if _same_file(out, src):
                 raise UsageError(f"{out} is also an input of this run; choose another name")
@@ -208,7 +210,7 @@ def _run(src, in_kind, step: FrameStep, spec, outputs: list[Output], progress) -
     try:
         source.open()
     except SourceError as exc:
-        raise FocusCamError(f"{src}: not a readable {in_kind} ({exc})") from None
+        raise FocusCamError(str(exc)) from None
     notes = []
     if in_kind == "video":
         notes.append("audio is not carried over to the output")
@@ -238,6 +240,8 @@ def _run(src, in_kind, step: FrameStep, spec, outputs: list[Output], progress) -
                 frame = None  # the end of the file
             if frame is not None and frame.shape[:2] != (h, w):
                 raise FocusCamError(f"{src}: frame {n} changes size; not supported")
+        if total and n < total - 1:
+            notes.append(f"{src.name} ended after {n} of its {total} frames (damaged?)")
         written = _commit(outputs)
     except BaseException:
         for out in outputs:

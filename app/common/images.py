@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
+import threading
+import warnings
 from pathlib import Path
 
 import cv2
@@ -11,6 +14,8 @@ import numpy as np
 from app.errors import FocusCamError
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+DEFAULT_MAX_PIXELS = 100_000_000
+_HEADER_LOCK = threading.Lock()
 
 
 def to_bgr8(img: np.ndarray) -> np.ndarray:
@@ -30,17 +35,70 @@ def to_bgr8(img: np.ndarray) -> np.ndarray:
     return img
 
 
+def max_pixels() -> int:
+    """The largest image FocusCam decodes: 100 megapixels, or ``$FOCUSCAM_MAX_PIXELS``."""
+    try:
+        return max(1, int(os.environ.get("FOCUSCAM_MAX_PIXELS", DEFAULT_MAX_PIXELS)))
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+
+
+def check_pixels(path: Path | str, w: int, h: int) -> None:
+    """A FocusCamError when a ``w`` x ``h`` picture is over the pixel budget."""
+    limit = max_pixels()
+    if w * h > limit:
+        raise FocusCamError(
+            f"{path}: the picture is {w}x{h} ({w * h / 1e6:.0f} MP), over the "
+            f"{limit / 1e6:g} MP that FocusCam decodes (FOCUSCAM_MAX_PIXELS raises it)"
+        )
+
+
+def regular_file(path: Path) -> None:
+    """A FocusCamError unless ``path`` is an existing regular file (not a folder, a pipe or a
+    device, which could block or never end)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FocusCamError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise FocusCamError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise FocusCamError(f"{path} is a folder, not an image")
+    if not stat.S_ISREG(mode):
+        raise FocusCamError(f"{path} is not a regular file (a pipe or a device?)")
+
+
+def header_size(path: Path) -> tuple[int, int] | None:
+    """The picture size its header declares, without decoding it (None: not known)."""
+    from PIL import Image
+
+    with _HEADER_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # we judge, with the size
+        try:
+            with Image.open(path) as im:
+                return im.size
+        except Exception:  # not an image PIL knows: OpenCV will say
+            return None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
-    if not path.exists():
-        raise FocusCamError(f"{path}: no such file")
-    if path.is_dir():
-        raise FocusCamError(f"{path} is a folder, not an image")
-    # imdecode instead of imread: works with any file name, and never prints warnings.
-    data = np.fromfile(str(path), dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    regular_file(path)
+    size = header_size(path)
+    if size is not None:
+        check_pixels(path, *size)  # before decoding: a 74-byte file can declare 2.5 GP
+    # imdecode instead of imread: works with any file name.
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except (OSError, cv2.error, MemoryError):
+        img = None
     if img is None:
         raise FocusCamError(f"{path}: not a readable image (corrupt or unsupported format)")
+    check_pixels(path, img.shape[1], img.shape[0])
     return to_bgr8(img)
 
 

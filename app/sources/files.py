@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.common.images import IMAGE_EXTS, read_image
+from app.common.images import IMAGE_EXTS, check_pixels, read_image, regular_file
+from app.errors import FocusCamError
 from app.sources.base import BACK, FrameSource, SourceError, SourceInfo, usable_fps
 from app.sources.registry import Backend, register
 
@@ -73,21 +74,36 @@ class FileSource(FrameSource):
         return self._fps
 
     def _open_video(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path))
-        if not cap.isOpened():
-            raise SourceError(f"cannot read video {self.path}")
+        try:
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        except cv2.error:
+            cap = None
+        if cap is None or not cap.isOpened():
+            raise SourceError(f"{self.path}: not a readable video (corrupt or unsupported format)")
         return cap
 
     def open(self) -> None:
-        if not self.path.is_file():
-            raise SourceError(f"no such file: {self.path}")
-        if self.path.suffix.lower() in IMAGE_EXTS:
-            self._image = read_image(self.path)
+        try:
+            regular_file(self.path)
+            if self.path.suffix.lower() in IMAGE_EXTS:
+                self._image = read_image(self.path)
+        except FocusCamError as exc:
+            raise SourceError(str(exc)) from None
+        if self._image is not None:
             self._image.flags.writeable = False
             self._fps = self._image_fps
         else:
             cap = self._open_video()
-            ok, first = cap.read()
+            w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            try:
+                check_pixels(self.path, w, h)  # before the first frame is decoded
+            except FocusCamError as exc:
+                cap.release()
+                raise SourceError(str(exc)) from None
+            try:
+                ok, first = cap.read()
+            except cv2.error:
+                ok, first = False, None
             if not ok:
                 cap.release()
                 raise SourceError(f"{self.path} has no frames")
