@@ -60,6 +60,12 @@ class FrameSource(ABC):
         """True for a real camera (worth retrying when it fails), False for files and the demo."""
         return False
 
+    def fresh(self) -> FrameSource:
+        """An unopened source for the same thing, to reopen while this one may still be held
+        by a driver that never returned (a hung camera). Sources that cannot hang may return
+        themselves."""
+        return self
+
     def __enter__(self) -> FrameSource:
         self.open()
         return self

@@ -40,6 +40,44 @@ def capture_apis(target: int | str) -> list[int]:
     return [cv2.CAP_ANY]
 
 
+STREAM_TIMEOUTS = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 3000]
+
+
+def why_stream_fails(url: str, timeout: float = 3.0) -> str:
+    """In words, why a stream URL gives no video: refused, unreachable, an HTTP error, or
+    answering with something that is not video. Looks only at the address the user gave."""
+    import socket
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "?"
+    port = parts.port or {"http": 80, "https": 443, "rtsp": 554}.get(parts.scheme, 0)
+    where = f"{host}:{port}"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except ConnectionRefusedError:
+        return f"connection refused at {where} (is the camera app running?)"
+    except socket.gaierror:
+        return f"no such host {host}"
+    except TimeoutError:
+        return f"no answer from {where}"
+    except OSError as exc:
+        return f"cannot reach {where} ({exc.strerror or exc})"
+    if parts.scheme in ("http", "https"):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                kind = resp.headers.get("Content-Type", "?")
+                return f"{where} answers with {kind}, not a video stream"
+        except urllib.error.HTTPError as exc:
+            return f"{where} answered {exc.code} {exc.reason}"
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{where} does not answer as a video stream ({exc})"
+    return f"{where} accepts connections but sends no video"
+
+
 class CameraSource(FrameSource):
     """A camera. Asks for MJPG, then the size, then the fps, and reads each back."""
 
@@ -67,13 +105,26 @@ class CameraSource(FrameSource):
     def live(self) -> bool:
         return True
 
+    def fresh(self) -> CameraSource:
+        return CameraSource(self.target, self.info, self.want_size, self.want_fps)
+
     def open(self) -> None:
+        cap = None
         for api in capture_apis(self.target):
-            cap = cv2.VideoCapture(self.target, api)
-            if cap.isOpened():
+            try:
+                # Streams get FFmpeg's own time limits, so that a reader left behind by the
+                # capture thread's watchdog ends soon (FFmpeg waits 30 s or more by default).
+                params = STREAM_TIMEOUTS if is_stream(self.target) else []
+                cap = cv2.VideoCapture(self.target, api, params)
+            except cv2.error:
+                cap = None
+            if cap is not None and cap.isOpened():
                 break
-            cap.release()
-        if not cap.isOpened():
+            if cap is not None:
+                cap.release()
+        if cap is None or not cap.isOpened():
+            if is_stream(self.target):
+                raise SourceError(f"cannot open {self.info.name}: {why_stream_fails(self.target)}")
             raise SourceError(
                 f"cannot open {self.info.name}: not connected, or in use by another app"
             )
