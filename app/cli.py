@@ -184,8 +184,8 @@ def _progress_bar(enabled: bool):
     def update(done: int, total: int | None) -> None:
         nonlocal bar
         if bar is None:
-            if total is not None and total <= 1 and done <= 1:
-                return  # one picture: no bar
+            if done <= 1 and (total is None or total <= 1):
+                return  # one picture (or too early to tell): no bar
             bar = tqdm(total=total, unit="frame", file=sys.stderr)
         bar.update(done - bar.n)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from app.compositing.spec import EffectSpec
 from app.engine.photo import PhotoMaker, default_folder
 from app.errors import FocusCamError, UsageError
-from app.frames import Frame
+from app.frames import Frame, now_ns
 from app.outputs.photo import PhotoOutput, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
@@ -20,6 +20,7 @@ from app.sources.slot import LatestSlot
 logger = logging.getLogger(__name__)
 
 FIRST_FRAME_TIMEOUT_S = 10.0
+MAX_FRAME_AGE_S = 1.0  # a photo is of now: an older frame means the camera stopped
 
 
 def _check_output(output: Path, overwrite: bool) -> None:
@@ -59,6 +60,13 @@ def grab_frame(
         time.sleep(max(0.0, start + seconds - time.monotonic()))
         frame = slot.peek()
         assert frame is not None
+        age = (now_ns() - frame.t_capture_ns) / 1e9
+        if age > MAX_FRAME_AGE_S or capture.state.state == LOST:
+            # A camera that stopped sending must not give an old picture as if it were now.
+            raise FocusCamError(
+                f"no picture from {source.info.name}: it stopped sending frames "
+                f"(the last one is {age:.1f} s old)"
+            )
         return frame, source.info.name
     finally:
         capture.stop()

@@ -92,6 +92,7 @@ class FileSource(FrameSource):
         if self._image is not None:
             self._image.flags.writeable = False
             self._fps = self._image_fps
+            self.frame_count = 1
         else:
             cap = self._open_video()
             w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))

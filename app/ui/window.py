@@ -217,9 +217,11 @@ class MainWindow(QMainWindow):
         if state.tag != self.pipeline.current_tag or self._closed:
             return
         name = self.camera.name
-        if state.state == OPENING and self.viewfinder.result is not None:
-            self.viewfinder.soften()
-            self.viewfinder.message = f"Opening {name}…"
+        if state.state == OPENING:
+            if self.viewfinder.result is not None:
+                self.viewfinder.soften()
+            if not self._message_timer.isActive():  # a banner or a notice stays up
+                self.viewfinder.message = f"Opening {name}…"
         elif state.state == LOST:
             self.viewfinder.soften()
             self.viewfinder.message = (
