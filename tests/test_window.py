@@ -270,3 +270,21 @@ def test_the_runtime_is_chosen_in_the_menu_and_frames_keep_coming(qtbot, setting
     qtbot.waitUntil(lambda: win.pipeline.engine_runtime == "litert", timeout=20000)
     wait_frames(qtbot, win, 3)
     win.close()
+
+
+def test_closing_the_window_with_a_hung_camera_takes_under_a_second(qtbot, settings, scene_frames):
+    from app.sources.registry import open_source
+    from tests.mjpeg_server import MjpegCamera
+
+    phone = MjpegCamera(scene_frames).plug()
+    try:
+        src = open_source(phone.url)
+        win = open_window(qtbot, Sources(a=src), settings, backoff=(0.05, 0.2))
+        wait_frames(qtbot, win, 3)
+        phone.hung.set()
+        qtbot.waitUntil(lambda: "stopped sending" in win.viewfinder.message, timeout=5000)
+        t0 = time.monotonic()
+        win.close()
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        phone.close()

@@ -190,6 +190,8 @@ class CaptureThread:
 
     def _abandon(self, reader: _Reader) -> None:
         """Let a reader go: it ends (and closes its source) as soon as its driver returns."""
+        if self._reader is reader:
+            self._reader = None
         reader.stop()
         reader.thread.join(0.2)  # usually a frame period; never longer than a glance
         if reader.thread.is_alive():
@@ -217,10 +219,11 @@ class CaptureThread:
                     self._set(FAILED, reason)
                     return
                 self._set(LOST, reason, delay)
+                hung = self._reader is None  # abandoned: its source may still be in a driver
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff[1])
-                if self._reader is not None and not self._reader.done.is_set():
-                    source = source.fresh()  # the old one may still be held by its driver
+                if hung:
+                    source = source.fresh()
         except _Fatal as exc:
             self._set(FAILED, str(exc))
         except Exception as exc:  # never die silently: the overlay says what happened
