@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -245,7 +244,8 @@ def test_outputs_get_the_mode_the_umask_gives(tmp_path, portrait):
         "os.umask(0o022)\n"
         "from app.cli import main\n"
         f"d = {str(tmp_path)!r}\n"
-        "assert main(['process', d + '/in.png', '-o', d + '/o.jpg', '--mask-out', d + '/m/']) == 0\n"
+        "args = ['process', d + '/in.png', '-o', d + '/o.jpg', '--mask-out', d + '/m/']\n"
+        "assert main(args) == 0\n"
         "assert main(['still', '--source', 'demo', '-t', '0', '-o', d + '/s.jpg']) == 0\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
