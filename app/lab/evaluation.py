@@ -209,3 +209,32 @@ QUALITY_SCENES.update({
 for _bg in ("chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
             "hubble_deep_field.jpg"):  # fmt: skip
     QUALITY_SCENES[f"nobody: {_bg.split('.')[0]}"] = (_scene(bg=_bg, noise=4.0, actors=()), 20)
+
+
+def score_framing(scene: Scene, n_frames: int, skip_s: float = 0.5) -> dict[str, float]:
+    """Auto-framing on ``scene`` through the live engine: the share of frames (after
+    ``skip_s``) where the people's centre is within 0.1 of the output's middle, and the p95 of
+    the crop centre's acceleration (share of the frame width per frame squared)."""
+    from app.framing import AutoFramer
+
+    w, h = scene.size
+    framer = AutoFramer()
+    centred, centres = [], []
+    with SegmentationEngine(video=True) as engine:
+        for i, sf in enumerate(scene.frames(n_frames)):
+            t_ns = int(i * 1e9 / scene.fps)
+            matte, _ = engine.process(sf.image, t_ns)
+            x, y, cw, ch = framer.update(matte.alpha, (w, h), t_ns)
+            centres.append((x + cw / 2) / w)
+            ys, xs = np.nonzero(sf.truth[: h // 2 + (h - h // 2)])
+            if i / scene.fps >= skip_s and xs.size:
+                top = ys.min()
+                upper = xs[ys < top + (h - top) // 2]  # heads and shoulders, as framing aims
+                mid = (upper.min() + upper.max() + 1) / 2
+                centred.append(abs((mid - x) / cw - 0.5) <= 0.1)
+    acc = np.abs(np.diff(np.array(centres), 2)) if len(centres) > 2 else np.zeros(1)
+    return {
+        "centred_share": float(np.mean(centred)) if centred else float("nan"),
+        "accel_p95": float(np.percentile(acc, 95)),
+        "accel_max": float(acc.max()),
+    }

@@ -92,7 +92,7 @@ class Actor:
     who: str = "hopper"
     height: float = 0.9  # share of the frame's height, standing on its bottom edge
     x: float = 0.5  # where the person's centre is, share of the frame's width
-    motion: str = "moving"  # "still" | "moving" (walks across) | "sway"
+    motion: str = "moving"  # "still" | "moving" (to and fro) | "sway" | "walk" (x to x + 0.4)
     enter_s: float = 0.0  # walks in from the left edge, arriving at ``x`` 0.5 s after this
     face_covered_s: float = 0.0  # a mug hides the face until this time
 
@@ -106,6 +106,7 @@ class SceneFrame:
 
 
 ENTRY_S = 0.5  # how long walking in takes
+WALK_S = 4.0
 
 
 class Scene:
@@ -180,6 +181,9 @@ class Scene:
             cx += 0.25 * w * math.sin(2 * math.pi * t / 4.0)
         elif actor.motion == "sway":
             cx += 0.06 * w * math.sin(2 * math.pi * t / 6.0)
+        elif actor.motion == "walk":
+            # A steady walk across 40% of the frame in WALK_S seconds, then standing still.
+            cx += 0.4 * w * min(1.0, t / WALK_S)
         if actor.enter_s > 0 and t < actor.enter_s + ENTRY_S:
             start = -pw / 2  # just out of the frame, on the left
             k = max(0.0, (t - actor.enter_s) / ENTRY_S)
