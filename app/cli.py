@@ -79,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
     )  # fmt: skip
     _runtime_option(li, remembered=True)
+    li.add_argument(
+        "--virtual-camera", nargs="?", const="", metavar="DEVICE",
+        help="send the call picture to a virtual camera (optionally this device)",
+    )  # fmt: skip
+    li.add_argument(
+        "--record", nargs="?", const="", metavar="PATH",
+        help="record the call picture to MP4 (default: Pictures/FocusCam/FocusCam_*.mp4)",
+    )  # fmt: skip
+    li.add_argument("--auto-frame", action="store_true", help="the call picture follows you")
+    li.add_argument("--no-window", action="store_true",
+                    help="no viewfinder: only the virtual camera and/or the recording")  # fmt: skip
+    li.add_argument("--effect", choices=("blur", "replace", "none"), help="default: as last set")
+    li.add_argument("--strength", type=_strength, help="blur strength 0..1")
+    li.add_argument("--background", help="image for --effect replace")
+    li.add_argument("--overwrite", action="store_true", help="replace an existing recording")
 
     st = sub.add_parser("still", help="take one portrait photo without a window")
     st.add_argument("-o", "--output", help="the photo (default: Pictures/FocusCam/FocusCam_*.jpg)")
@@ -106,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")
     pr.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.add_argument(
+        "--auto-frame", action="store_true",
+        help="a crop that follows the people (video; the output keeps its size)",
+    )  # fmt: skip
     pr.add_argument(
         "--compositor", choices=("gl", "cpu", "auto"), default="cpu",
         help="cpu (the reference; auto means cpu here) or gl (the viewfinder's shaders, offscreen)",
@@ -158,7 +177,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
         result = process_file(
             args.input, args.output, spec, model, args.mask_out, args.overwrite,
             progress=progress, compositor=args.compositor, matte_path=args.matte,
-            runtime=args.runtime, extra_inputs=extra,
+            runtime=args.runtime, extra_inputs=extra, auto_frame=args.auto_frame,
         )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -235,11 +254,30 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
+    record = None if args.record is None else Path(args.record) if args.record else ""
+    if args.no_window:
+        from app.commands.broadcast import recording_path, run_headless
+        from app.common.images import read_image
+        from app.compositing.spec import EffectSpec
+
+        effect = args.effect or "blur"
+        if effect == "replace" and not args.background:
+            raise UsageError("--effect replace needs --background IMG")
+        background = read_image(args.background) if effect == "replace" else None
+        spec = EffectSpec(effect, 0.6 if args.strength is None else args.strength, background)
+        return run_headless(
+            args.source, args.size, args.time, spec, args.virtual_camera,
+            recording_path() if record == "" else record, args.auto_frame,
+            Path(args.stats_json) if args.stats_json else None, args.runtime or "litert",
+            args.overwrite,
+        )  # fmt: skip
     from app.ui.live import run_live
 
     return run_live(
         args.source, args.size, args.window, args.time,
         Path(args.stats_json) if args.stats_json else None, args.compositor, args.runtime,
+        virtual_camera=args.virtual_camera, record=record, auto_frame=args.auto_frame,
+        effect=args.effect, strength=args.strength, background=args.background,
     )  # fmt: skip
 
 

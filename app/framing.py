@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.frames import Matte
+
 CALL_SIZE = (1280, 720)  # what a call app receives: 16:9, 720p
 SELF_VIEW_WIDTH = 240
 
@@ -199,3 +201,33 @@ class AutoFramer:
         x = min(max(0, x), w - cw_px)
         y = min(max(0, y), h - ch_px)
         return x, y, cw_px, ch_px
+
+
+def crop_matte(
+    matte: Matte, frame_size: tuple[int, int], rect: tuple[int, int, int, int]
+) -> Matte:
+    """The part of ``matte`` under ``rect`` (x, y, w, h in frame pixels)."""
+    gh, gw = matte.alpha.shape
+    sx, sy = gw / frame_size[0], gh / frame_size[1]
+    x, y, w, h = rect
+    x0, y0 = int(x * sx), int(y * sy)
+    x1, y1 = max(x0 + 2, math.ceil((x + w) * sx)), max(y0 + 2, math.ceil((y + h) * sy))
+    return Matte(
+        np.ascontiguousarray(matte.alpha[y0:y1, x0:x1]),
+        np.ascontiguousarray(matte.guide[y0:y1, x0:x1]),
+        matte.model,
+    )
+
+
+def call_frame(
+    compositor, image: np.ndarray, matte: Matte, spec, rect: tuple[int, int, int, int],
+    size: tuple[int, int] = CALL_SIZE,
+) -> np.ndarray:  # fmt: skip
+    """The effect rendered for the part of the frame under ``rect``, at ``size``: the call
+    picture (auto-framed or the centred 16:9 window), or an auto-framed video frame."""
+    x, y, w, h = rect
+    frame_size = (image.shape[1], image.shape[0])
+    if (x, y, w, h) == (0, 0, *frame_size):
+        return compositor.render(image, matte, spec, size)
+    return compositor.render(image[y : y + h, x : x + w], crop_matte(matte, frame_size, rect),
+                             spec, size)  # fmt: skip

@@ -40,6 +40,7 @@ class OutputRequest:
     mirror: bool = False
     call_preview: bool = False
     composite: bool = True  # False when the viewer composites itself (the GL viewfinder)
+    auto_frame: bool = False  # the call picture (and what leaves: camera, recording) follows you
 
 
 @dataclass
@@ -73,6 +74,8 @@ class Pipeline:
         self.on_result = on_result
         self.on_state = on_state
         self._lost: set[str] = set()  # capture tags whose source is lost until it runs again
+        self._feeds: dict = {}  # name -> Feed: outputs fed the call picture
+        self._feeds_lock = threading.Lock()
         self.on_error = on_error
         self.backoff = backoff
         self.request = OutputRequest()
@@ -167,6 +170,12 @@ class Pipeline:
         if self._started:
             self._worker.join(max(0.0, deadline - time.monotonic()))
             ok &= not self._worker.is_alive()
+        for name in [*self._feeds]:  # outputs nobody stopped: finish them (a recording is kept)
+            feed = self.remove_feed(name)
+            try:
+                feed.close()
+            except Exception as exc:
+                logger.error("%s: %s", name, exc)
         if not ok:
             logger.warning("some pipeline threads did not stop within %.1f s", timeout)
         return ok
@@ -222,6 +231,7 @@ class Pipeline:
                 self.capture.start()
         self.stats.restart_clock()
         last_tag = None
+        framer = framing.AutoFramer()
         try:
             while not self._stop.is_set():
                 frame = self.frames.take(timeout=0.1)
@@ -236,15 +246,27 @@ class Pipeline:
                 self._latest_frame = frame
                 if frame.source != last_tag:
                     step.reset()  # a new camera: no shared history
+                    framer.reset()
                     last_tag = frame.source
                 request = self.request
-                size = framing.render_size(frame.size, request.view_size, request.call_preview)
+                feeds = self.feeds()
+                call_needed = request.call_preview or bool(feeds)
+                size = framing.render_size(frame.size, request.view_size, False)
                 picture, matte, timings = step.run(
                     frame.image, request.spec, frame.t_capture_ns, size,
-                    composite=request.composite,
+                    composite=request.composite and not request.call_preview,
                 )  # fmt: skip
                 self.engine_model = matte.model
-                view, self_view = _present(picture, frame.size, request)
+                if call_needed:
+                    t0 = time.perf_counter()
+                    call = self._call_picture(step, frame, matte, request, framer)
+                    timings["call"] = (time.perf_counter() - t0) * 1e3
+                    for feed in feeds:
+                        feed.offer(call, frame.t_capture_ns)
+                if request.call_preview:
+                    view, self_view = framing.call_views(call, request.view_size)
+                else:
+                    view, self_view = _present(picture, frame.size, request)
                 for stage, ms in timings.items():
                     self.stats.stage(stage, ms)
                 self.results.put(Result(frame, matte, request, view, self_view, timings))
@@ -256,6 +278,34 @@ class Pipeline:
                 self.on_error(f"segmentation failed: {exc}")
         finally:
             step.close()
+
+    def _call_picture(self, step, frame: Frame, matte: Matte, request, framer) -> np.ndarray:
+        """The call picture (16:9, CALL_SIZE, not mirrored): auto-framed, or the centred
+        16:9 window a call app would crop."""
+        if request.auto_frame:
+            rect = framer.update(matte.alpha, frame.size, frame.t_capture_ns)
+        else:
+            rect = framing.crop_16_9(frame.size)
+        return framing.call_frame(step.compositor, frame.image, matte, request.spec, rect)
+
+    # -- live outputs (virtual camera, recorder) --------------------------------------------
+    def add_feed(self, name: str, feed) -> None:
+        """Send every call picture to ``feed`` (an app.outputs.feed.Feed) from now on."""
+        with self._feeds_lock:
+            self._feeds[name] = feed
+
+    def remove_feed(self, name: str):
+        """Stop sending to the feed ``name``; returns it (the caller closes it), or None."""
+        with self._feeds_lock:
+            return self._feeds.pop(name, None)
+
+    def feed(self, name: str):
+        with self._feeds_lock:
+            return self._feeds.get(name)
+
+    def feeds(self) -> list:
+        with self._feeds_lock:
+            return list(self._feeds.values())
 
     def _switch_runtime(self, engine, old: str):
         """The engine on ``self.runtime``; the old one if the new one cannot be loaded."""

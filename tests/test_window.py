@@ -288,3 +288,26 @@ def test_closing_the_window_with_a_hung_camera_takes_under_a_second(qtbot, setti
         assert time.monotonic() - t0 < 1.0
     finally:
         phone.close()
+
+
+def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
+    qtbot, settings, scene_clip
+):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    qtbot.keyClick(win, Qt.Key.Key_R)
+    assert win.call_outputs.recording and win.controls.record.isChecked()
+    wait_frames(qtbot, win, 20)
+    qtbot.keyClick(win, Qt.Key.Key_R)
+    assert not win.call_outputs.recording
+    saved = win.call_outputs.last_recording
+    assert saved is not None and saved.parent == Path(settings.get("photo_folder"))
+    assert saved.name.startswith("FocusCam_") and saved.suffix == ".mp4" and saved.stat().st_size
+    shown = win.pipeline.stats.frames_displayed
+    qtbot.keyClick(win, Qt.Key.Key_W)  # no v4l2loopback on the test machines
+    assert "modprobe v4l2loopback" in win.viewfinder.message
+    assert not win.call_outputs.camera_on and not win.controls.virtual_camera.isChecked()
+    qtbot.waitUntil(lambda: win.pipeline.stats.frames_displayed > shown + 5, timeout=10000)
+    qtbot.keyClick(win, Qt.Key.Key_A)
+    assert settings.get("auto_frame") and win.pipeline.request.auto_frame
+    win.close()

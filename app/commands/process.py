@@ -22,6 +22,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.errors import FocusCamError, UsageError
 from app.frames import Matte
+from app.framing import AutoFramer, call_frame
 from app.outputs.base import Output
 from app.outputs.images import ImageOutput
 from app.outputs.mattes import MatteOutput, is_folder_target
@@ -107,6 +108,7 @@ def process_file(
     matte_path: str | os.PathLike | None = None,
     runtime: str = DEFAULT_RUNTIME,
     extra_inputs: tuple[Path, ...] = (),
+    auto_frame: bool = False,
 ) -> ProcessResult:
     """``extra_inputs``: other files this run reads (``--background``), never to be written."""
     src, dst = Path(input_path), Path(output_path)
@@ -145,7 +147,7 @@ def process_file(
         engine = SegmentationEngine(model_path, video=in_kind == "video", runtime=runtime)
         step = FrameStep(engine, comp)
         try:
-            return _run(src, in_kind, step, spec, outputs, progress)
+            return _run(src, in_kind, step, spec, outputs, progress, auto_frame)
         finally:
             engine.close()
 
@@ -205,7 +207,9 @@ def _rerender(src: Path, matte_path: Path, spec, comp, outputs: list[Output]) ->
     return ProcessResult(1, written[0][0], written[1] if len(written) > 1 else [])
 
 
-def _run(src, in_kind, step: FrameStep, spec, outputs: list[Output], progress) -> ProcessResult:
+def _run(
+    src, in_kind, step: FrameStep, spec, outputs: list[Output], progress, auto_frame=False
+) -> ProcessResult:
     source = FileSource(src, loop=False, paced=False)
     try:
         source.open()
@@ -224,10 +228,15 @@ def _run(src, in_kind, step: FrameStep, spec, outputs: list[Output], progress) -
             out.open((w, h), fps)
         wants_matte = any(out.wants_matte for out in outputs)
         buf = np.empty_like(first)
+        framer = AutoFramer() if auto_frame else None
         frame: np.ndarray | None = first
         while frame is not None:
             t_ns = int(n * 1e9 / fps) if fps else 0
-            picture, matte, _ = step.run(frame, spec, t_ns, out=buf)
+            picture, matte, _ = step.run(frame, spec, t_ns, out=buf, composite=framer is None)
+            if framer is not None:
+                # The crop that follows the people, rendered back at the input's size.
+                rect = framer.update(matte.alpha, (w, h), t_ns)
+                picture = call_frame(step.compositor, frame, matte, spec, rect, (w, h))
             alpha = matte.full((w, h)) if wants_matte else None
             for out in outputs:
                 out.write(picture, t_ns, alpha)

@@ -39,6 +39,8 @@ class ControlBar(QWidget):
     background_clicked = pyqtSignal()
     folder_clicked = pyqtSignal()
     thumbnail_clicked = pyqtSignal()
+    virtual_camera_clicked = pyqtSignal()
+    record_clicked = pyqtSignal()
     changed = pyqtSignal(str, object)  # (setting key, new value)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -87,6 +89,17 @@ class ControlBar(QWidget):
             act.setCheckable(True)
             act.toggled.connect(lambda v, k=key: self.changed.emit(k, v))
             self.options[key] = act
+        menu.addSeparator()
+        self.auto_frame = menu.addAction("Auto-frame the call picture (A)")
+        self.auto_frame.setCheckable(True)
+        self.auto_frame.toggled.connect(lambda v: self.changed.emit("auto_frame", v))
+        self.virtual_camera = menu.addAction("Virtual camera for calls (W)")
+        self.virtual_camera.setCheckable(True)
+        self.virtual_camera.triggered.connect(lambda _=False: self.virtual_camera_clicked.emit())
+        self.record = menu.addAction("Record the call picture (R)")
+        self.record.setCheckable(True)
+        self.record.triggered.connect(lambda _=False: self.record_clicked.emit())
+        menu.addSeparator()
         runtime_menu = menu.addMenu("Runtime")
         runtime_menu.setToolTipsVisible(True)
         group = QActionGroup(runtime_menu)
@@ -114,10 +127,14 @@ class ControlBar(QWidget):
         box.toggled.connect(lambda v: self.changed.emit(key, v))
         return box
 
-    def show_settings(self, get, camera_text: str, can_switch: bool) -> None:
+    def show_settings(
+        self, get, camera_text: str, can_switch: bool, camera_on: bool = False,
+        recording: bool = False,
+    ) -> None:  # fmt: skip
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
         widgets = (self.effect, self.strength, self.mirror, self.call, self.hud,
-                   *self.options.values())  # fmt: skip
+                   *self.options.values(), self.auto_frame, self.virtual_camera,
+                   self.record)  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
         self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
@@ -129,6 +146,9 @@ class ControlBar(QWidget):
             act.setChecked(get(key))
         for name, act in self.runtimes.items():
             act.setChecked(get("runtime") == name)
+        self.auto_frame.setChecked(get("auto_frame"))
+        self.virtual_camera.setChecked(camera_on)
+        self.record.setChecked(recording)
         for w in widgets:
             w.blockSignals(False)
         self.strength.setEnabled(get("effect") == "blur")

@@ -76,6 +76,12 @@ def run_live(
     stats_json: Path | None = None,
     compositor: str = "auto",
     runtime: str | None = None,
+    virtual_camera: str | None = None,
+    record: Path | str | None = None,
+    auto_frame: bool = False,
+    effect: str | None = None,
+    strength: float | None = None,
+    background: str | None = None,
 ) -> int:
     problem = display_problem()
     if problem:
@@ -90,6 +96,17 @@ def run_live(
     settings = Settings()
     if runtime is not None:
         settings.set("runtime", runtime)
+    if auto_frame:
+        settings.set("auto_frame", True)
+    if effect is not None:
+        settings.set("effect", effect)
+    if strength is not None:
+        settings.set("strength", strength)
+    if background is not None:
+        from app.common.images import read_image
+
+        read_image(background)  # a clear error now, not a grey gradient later
+        settings.set("background", str(Path(background).resolve()))
     cameras = list_cameras()
     banner = ""
     if source:
@@ -113,6 +130,14 @@ def run_live(
     )  # fmt: skip
     win.resize(window[0], window[1] + win.controls.sizeHint().height())
     win.show()
+    if virtual_camera is not None:
+        try:
+            win.call_outputs.start_camera(virtual_camera or None, strict=True)
+        except FocusCamError:
+            win.close()
+            raise
+    if record is not None:
+        win.call_outputs.start_recording(Path(record) if record else None)
     if seconds > 0:
         QTimer.singleShot(round(seconds * 1000), win.close)
 

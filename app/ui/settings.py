@@ -20,6 +20,7 @@ DEFAULTS: dict[str, object] = {
     "save_original": False,
     "save_matte": False,
     "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
+    "auto_frame": False,  # the call picture follows you
 }
 
 

@@ -21,6 +21,7 @@ from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.stats import hud_lines
+from app.ui.call_outputs import CallOutputs
 from app.ui.controls import EFFECTS, ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
@@ -78,6 +79,10 @@ class MainWindow(QMainWindow):
             runtime=runtime,
         )
         self.photo_jobs = PhotoJobs(photo_engine_factory, runtime=runtime)
+        self.call_outputs = CallOutputs(
+            self.pipeline, lambda: self.photo_folder, lambda text, ms: self.show_message(text, ms)
+        )
+        self.call_outputs.changed.connect(self._sync_controls)
         self.result_ready.connect(self._take_result)
         self.state_changed.connect(self._source_state)
         self.pipeline_failed.connect(self._pipeline_failed)
@@ -100,6 +105,8 @@ class MainWindow(QMainWindow):
         bar.background_clicked.connect(self.choose_background)
         bar.folder_clicked.connect(self.choose_folder)
         bar.thumbnail_clicked.connect(self.open_folder)
+        bar.virtual_camera_clicked.connect(lambda: self.call_outputs.toggle_camera())
+        bar.record_clicked.connect(lambda: self.call_outputs.toggle_recording())
         bar.changed.connect(self._set)
         # The widgets a user (and a test) reaches for.
         self.effect, self.strength, self.mirror = bar.effect, bar.strength, bar.mirror
@@ -122,6 +129,9 @@ class MainWindow(QMainWindow):
             ("B", self.next_effect),
             ("V", lambda: self.call.toggle()),
             ("H", lambda: self.hud.toggle()),
+            ("A", lambda: self._set("auto_frame", not self.settings.get("auto_frame"))),
+            ("W", lambda: self.call_outputs.toggle_camera()),
+            ("R", lambda: self.call_outputs.toggle_recording()),
             ("F", self.toggle_full_screen),
             ("Esc", self.leave_full_screen),
             ("Ctrl+Q", self.close),
@@ -141,7 +151,12 @@ class MainWindow(QMainWindow):
     def _sync_controls(self) -> None:
         cam = self.camera
         can_switch = len(self.cameras) > 1 or self.list_cameras is not None
-        self.controls.show_settings(self.settings.get, f"{cam.name} ({cam.facing})", can_switch)
+        outputs = getattr(self, "call_outputs", None)
+        self.controls.show_settings(
+            self.settings.get, f"{cam.name} ({cam.facing})", can_switch,
+            camera_on=bool(outputs and outputs.camera_on),
+            recording=bool(outputs and outputs.recording),
+        )  # fmt: skip
 
     def _set(self, key: str, value: object) -> None:
         self.settings.set(key, value)
@@ -189,6 +204,7 @@ class MainWindow(QMainWindow):
             # The call picture is an output that leaves the window: the CPU path renders it,
             # also under the GL viewfinder, which then only shows it.
             composite=self.viewfinder.consumes == PICTURE or self.settings.get("call_preview"),
+            auto_frame=self.settings.get("auto_frame"),
         )
 
     def _view_resized(self) -> None:
@@ -266,10 +282,12 @@ class MainWindow(QMainWindow):
             dpr = self.viewfinder.devicePixelRatioF()
             view = f"{round(rect.width() * dpr)}x{round(rect.height() * dpr)}"
         p = self.pipeline
-        self.viewfinder.hud_lines = hud_lines(
+        lines = hud_lines(
             p.stats.hud(), p.frames_dropped, p.frames_captured, p.engine_model,
             p.engine_runtime, f"{size} → {view}", self.compositor_description,
         )  # fmt: skip
+        outputs = self.call_outputs.hud_line()
+        self.viewfinder.hud_lines = [*lines, outputs] if outputs else lines
         self.viewfinder.update()
 
     # -- actions -------------------------------------------------------------------------------
@@ -370,6 +388,7 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self._hud_timer.stop()
+            self.call_outputs.stop_all()  # a recording is finished and kept
             self.pipeline.close(timeout=1.0)
             self.final_stats = self.pipeline.stats_summary()
             self.photo_jobs.close()
