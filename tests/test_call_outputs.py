@@ -75,6 +75,10 @@ def clip(tmp_path):
                        "MJPG")  # fmt: skip
 
 
+def _test_camera(p: Pipeline) -> None:
+    start_virtual_camera(p, None, 30.0, backend="focuscam-test")
+
+
 def _run_pipeline(clip, seconds: float, setup) -> Pipeline:
     p = Pipeline()
     p.request = OutputRequest(spec=EffectSpec("blur", 0.6), composite=False)
@@ -86,8 +90,7 @@ def _run_pipeline(clip, seconds: float, setup) -> Pipeline:
 
 def test_the_virtual_camera_gets_the_call_picture_at_the_source_rate(clip):
     KeepingBackend.received, KeepingBackend.delay = [], 0.0
-    p = _run_pipeline(clip, 3.0, lambda p: start_virtual_camera(p, None, 30.0,
-                                                                backend="focuscam-test"))  # fmt: skip
+    p = _run_pipeline(clip, 3.0, _test_camera)
     feed = p.remove_feed("virtual-camera")
     feed.close()
     p.close()
@@ -104,8 +107,7 @@ def test_the_virtual_camera_gets_the_call_picture_at_the_source_rate(clip):
 
 def test_a_stalled_call_app_does_not_slow_the_preview(clip):
     KeepingBackend.received, KeepingBackend.delay = [], 0.5  # takes half a second a frame
-    p = _run_pipeline(clip, 3.0, lambda p: start_virtual_camera(p, None, 30.0,
-                                                                backend="focuscam-test"))  # fmt: skip
+    p = _run_pipeline(clip, 3.0, _test_camera)
     shown_before = p.frames_captured
     time.sleep(1.0)
     processed = p.stats.stages["segment"].count
