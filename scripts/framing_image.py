@@ -1,0 +1,48 @@
+"""Make assets/autoframe.jpg: the call picture without and with auto-framing, side by side.
+
+A real portrait standing off to the side and further back (a synthetic lab scene), through the
+live engine: left, the centred 16:9 window a call app would get; right, the auto-framed one
+after the framer has settled. Run: .venv/bin/python scripts/framing_image.py [OUT]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from app.compositing.cpu import CpuCompositor
+from app.compositing.spec import EffectSpec
+from app.framing import AutoFramer, call_frame, crop_16_9
+from app.lab.synthetic import Actor, Scene
+from app.outputs.files import write_file
+from app.outputs.images import encode_image
+from app.segmentation.engine import SegmentationEngine
+
+
+def main() -> int:
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "assets/autoframe.jpg")
+    scene = Scene((1280, 720), "motorcycle_left.png", noise=2.0,
+                  actors=(Actor("hopper", 0.5, 0.3, "still"),))  # fmt: skip
+    spec = EffectSpec("blur", 0.6)
+    framer = AutoFramer()
+    with SegmentationEngine(video=True) as engine, CpuCompositor() as comp:
+        for i in range(60):
+            frame = scene.frame(i).image
+            t_ns = int(i * 1e9 / 30)
+            matte, _ = engine.process(frame, t_ns)
+            rect = framer.update(matte.alpha, (1280, 720), t_ns)
+        plain = call_frame(comp, frame, matte, spec, crop_16_9((1280, 720)), (640, 360))
+        framed = call_frame(comp, frame, matte, spec, rect, (640, 360))
+    both = np.hstack([plain, np.full((360, 8, 3), 255, np.uint8), framed])
+    for x, text in ((12, "call picture"), (660, "with auto-framing")):
+        cv2.putText(both, text, (x, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+    write_file(target, encode_image(both, ".jpg", 88), overwrite=True)
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
