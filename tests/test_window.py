@@ -297,6 +297,7 @@ def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
     wait_frames(qtbot, win, 3)
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert win.call_outputs.recording and win.controls.record.isChecked()
+    assert win.controls.rec.isChecked() and "Stop" in win.controls.rec.text()
     wait_frames(qtbot, win, 20)
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert not win.call_outputs.recording

@@ -48,6 +48,11 @@ class ControlBar(QWidget):
         self.shutter = _nofocus(QPushButton("Take photo"))
         self.shutter.setToolTip("Take a full-quality photo (Space)")
         self.shutter.clicked.connect(self.shutter_clicked)
+        self.rec = _nofocus(QPushButton("● Rec"))
+        self.rec.setCheckable(True)
+        self.rec.setToolTip("Record the call picture to MP4, beside the photos (R)")
+        self.rec.setAccessibleName("Record")
+        self.rec.clicked.connect(lambda _=False: self.record_clicked.emit())
         self.switch = _nofocus(QPushButton("Switch camera"))
         self.switch.setToolTip("Next camera (C)")
         self.switch.clicked.connect(self.switch_clicked)
@@ -114,7 +119,7 @@ class ControlBar(QWidget):
 
         bar = QHBoxLayout(self)
         bar.setContentsMargins(8, 6, 8, 6)
-        for w in (self.shutter, self.thumb, self.switch, self.camera_label):
+        for w in (self.shutter, self.rec, self.thumb, self.switch, self.camera_label):
             bar.addWidget(w)
         bar.addStretch(1)
         for w in (self.effect, self.strength, self.pick_bg, self.mirror, self.call, self.hud,
@@ -134,7 +139,7 @@ class ControlBar(QWidget):
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
         widgets = (self.effect, self.strength, self.mirror, self.call, self.hud,
                    *self.options.values(), self.auto_frame, self.virtual_camera,
-                   self.record)  # fmt: skip
+                   self.record, self.rec)  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
         self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
@@ -149,6 +154,8 @@ class ControlBar(QWidget):
         self.auto_frame.setChecked(get("auto_frame"))
         self.virtual_camera.setChecked(camera_on)
         self.record.setChecked(recording)
+        self.rec.setChecked(recording)
+        self.rec.setText("■ Stop" if recording else "● Rec")
         for w in widgets:
             w.blockSignals(False)
         self.strength.setEnabled(get("effect") == "blur")
