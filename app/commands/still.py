@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from app.engine.photo import PhotoMaker, default_folder
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
 from app.outputs.photo import PhotoOutput, save_photo
+from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
@@ -35,9 +37,13 @@ def _check_output(output: Path, overwrite: bool) -> None:
 
 
 def grab_frame(
-    source_spec: str | None, seconds: float, size: tuple[int, int] | None
+    source_spec: str | None,
+    seconds: float,
+    size: tuple[int, int] | None,
+    watch: Callable[[Frame], object] | None = None,
 ) -> tuple[Frame, str]:
-    """The newest frame after ``seconds`` of settling, and the source's name."""
+    """The newest frame after ``seconds`` of settling, and the source's name. ``watch`` sees
+    frames while the camera settles (the live engine, building its picture of the scene)."""
     cameras = probe_cameras()
     if source_spec is None:
         if not cameras:
@@ -57,8 +63,14 @@ def grab_frame(
                 raise FocusCamError(f"no picture from {source.info.name}: {reason}")
             time.sleep(0.01)
         # Cameras need a moment for exposure and white balance before the shot.
-        time.sleep(max(0.0, start + seconds - time.monotonic()))
-        frame = slot.peek()
+        latest = slot.peek()
+        while time.monotonic() < start + seconds:
+            taken = slot.take(timeout=0.05)
+            if taken is not None:
+                latest = taken
+                if watch is not None:
+                    watch(taken)
+        frame = slot.peek() or latest
         assert frame is not None
         age = (now_ns() - frame.t_capture_ns) / 1e9
         if age > MAX_FRAME_AGE_S or capture.state.state == LOST:
@@ -85,11 +97,19 @@ def take_still(
 ) -> Path:
     if output is not None:
         _check_output(output, overwrite)
-    frame, camera = grab_frame(source_spec, seconds, size)
+    # The live engine watches while the camera settles, as the viewfinder's would: the photo
+    # then keeps everything it knows (who the person is, a steady matte), refined at full size.
+    with SegmentationEngine(video=True, runtime=runtime) as engine:
+
+        def watch(f: Frame) -> None:
+            engine.process(f.image, f.t_capture_ns)
+
+        frame, camera = grab_frame(source_spec, seconds, size, watch)
+        live, _ = engine.process(frame.image, frame.t_capture_ns)
     when = datetime.now()
     maker = PhotoMaker(runtime=runtime)  # one photo and out: no thread of its own needed
     try:
-        photo = maker.photo(frame, spec, mirror, camera, when)
+        photo = maker.photo(frame, spec, mirror, camera, when, live=live)
     finally:
         maker.close()
     if output is None:

@@ -58,6 +58,26 @@ def default_folder() -> Path:
     return Path(user_pictures_dir()) / "FocusCam"
 
 
+_NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+_CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+_CORE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+
+
+def merge_live(fine: Matte, live: Matte) -> Matte:
+    """The photo's fine matte, kept to the people the live engine tracks, and never less than
+    the live matte: max(live, fine restricted to near the live people)."""
+    gh, gw = fine.alpha.shape
+    up = cv2.resize(live.alpha, (gw, gh), interpolation=cv2.INTER_LINEAR)
+    near = cv2.dilate((up > 0.05).view(np.uint8), _NEAR).astype(np.float32)
+    alpha = np.maximum(up, fine.alpha * near)
+    # Inside the silhouette a photo has no half-transparent person: the body's inner part (the
+    # silhouette with its small holes closed, a few pixels in from the edge) is all person,
+    # while the edge keeps its soft, hair-fine matte.
+    body = cv2.morphologyEx((alpha > 0.5).view(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
+    core = cv2.erode(body, _CORE).astype(np.float32)
+    return Matte(alpha=np.maximum(alpha, core), guide=fine.guide, model=fine.model)
+
+
 class PhotoMaker:
     """Full-quality photos, on whatever thread calls it: its own engine (square model, fine
     guide, no temporal history) and the CPU compositor at full resolution."""
@@ -77,20 +97,31 @@ class PhotoMaker:
             self._step = FrameStep(self._engine_factory(runtime), CpuCompositor())
             self._step_runtime = runtime
 
-    def portrait(self, frame: Frame, spec: EffectSpec) -> tuple[np.ndarray, Matte]:
-        """The full-resolution portrait and its matte."""
+    def portrait(
+        self, frame: Frame, spec: EffectSpec, live: Matte | None = None
+    ) -> tuple[np.ndarray, Matte]:
+        """The full-resolution portrait and its matte.
+
+        ``live`` is the live engine's matte for this very frame (what the preview showed:
+        its temporal state, the people it is tracking). The photo keeps everything the
+        preview kept as the person, and takes the finer photo matte's edges where the two
+        agree there is a person: a photo is never worse than what was on screen."""
         self.load()
         assert self._step is not None
         self._step.reset()
-        picture, matte, _ = self._step.run(frame.image, spec)
-        assert picture is not None
-        return picture, matte
+        if live is None:
+            picture, matte, _ = self._step.run(frame.image, spec)
+            assert picture is not None
+            return picture, matte
+        _, fine, _ = self._step.run(frame.image, spec, composite=False)
+        matte = merge_live(fine, live)
+        return self._step.compositor.render(frame.image, matte, spec), matte
 
     def photo(
         self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime,
-        with_original: bool = False, with_matte: bool = False,
+        with_original: bool = False, with_matte: bool = False, live: Matte | None = None,
     ) -> Photo:  # fmt: skip
-        image, matte = self.portrait(frame, spec)
+        image, matte = self.portrait(frame, spec, live)
         h, w = image.shape[:2]
         original = frame.image if with_original else None
         alpha = matte.full((w, h)) if with_matte else None
@@ -125,15 +156,21 @@ class PhotoJobs:
         """Photos from now on use ``runtime`` (loaded on the photo thread, by the next photo)."""
         self._maker.runtime = runtime
 
-    def take(self, frame: Frame, options: PhotoOptions, when: datetime | None = None) -> Future:
+    def take(
+        self, frame: Frame, options: PhotoOptions, when: datetime | None = None,
+        live: Matte | None = None,
+    ) -> Future:  # fmt: skip
+        """``live``: the preview's matte for ``frame``, when there is one."""
         fut: Future = Future()
-        self._jobs.put((frame, options, when or datetime.now(), fut))
+        self._jobs.put((frame, options, when or datetime.now(), fut, live))
         return fut
 
-    def _save(self, frame: Frame, options: PhotoOptions, when: datetime) -> PhotoResult:
+    def _save(
+        self, frame: Frame, options: PhotoOptions, when: datetime, live: Matte | None = None
+    ) -> PhotoResult:
         photo = self._maker.photo(
             frame, options.spec, options.mirror, options.camera, when,
-            options.save_original, options.save_matte,
+            options.save_original, options.save_matte, live,
         )  # fmt: skip
         out = PhotoOutput(folder=options.folder, save_matte=options.save_matte)
         paths = save_photo(out, photo)
@@ -155,11 +192,11 @@ class PhotoJobs:
                     except Exception as exc:  # reported again, in words, on the first photo
                         logger.warning("photo models not loaded: %s", exc)
                     continue
-                frame, options, when, fut = job
+                frame, options, when, fut, live = job
                 if not fut.set_running_or_notify_cancel():
                     continue
                 try:
-                    fut.set_result(self._save(frame, options, when))
+                    fut.set_result(self._save(frame, options, when, live))
                 except Exception as exc:
                     if not isinstance(exc, FocusCamError):
                         logger.exception("photo failed")

@@ -238,3 +238,26 @@ def score_framing(scene: Scene, n_frames: int, skip_s: float = 0.5) -> dict[str,
         "accel_p95": float(np.percentile(acc, 95)),
         "accel_max": float(acc.max()),
     }
+
+
+def photo_fidelity(scene: Scene, settle_frames: int = 30, use_live: bool = True) -> float:
+    """The share of the person's inner pixels that a photo changes (more than 12 grey levels in
+    any channel), taken as the shutter takes it: after ``settle_frames`` of live video."""
+    from app.compositing.spec import EffectSpec
+    from app.engine.photo import PhotoMaker
+    from app.frames import Frame
+
+    w, h = scene.size
+    with SegmentationEngine(video=True) as engine:
+        for i in range(settle_frames):
+            sf = scene.frame(i)
+            live, _ = engine.process(sf.image, int(i * 1e9 / scene.fps))
+    maker = PhotoMaker()
+    try:
+        frame = Frame(sf.image, settle_frames, 0)
+        picture, _ = maker.portrait(frame, EffectSpec("blur", 0.6), live if use_live else None)
+    finally:
+        maker.close()
+    inner = cv2.erode(sf.truth.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    diff = np.abs(picture.astype(np.int16) - sf.image.astype(np.int16)).max(axis=2)
+    return float((diff[inner] > 12).mean())

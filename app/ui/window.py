@@ -351,7 +351,13 @@ class MainWindow(QMainWindow):
 
     def take_photo(self):
         """Shutter: returns the photo's Future (None when there is no picture yet)."""
-        frame = self.pipeline.latest_frame()
+        shown = self.viewfinder.result
+        live = None
+        if shown is not None and shown.frame.source == self.pipeline.current_tag:
+            # The frame on screen, with the live matte the preview showed for it.
+            frame, live = shown.frame, shown.matte
+        else:
+            frame = self.pipeline.latest_frame()
         if frame is None:
             self.show_message("No picture to take yet.", 2000)
             return None
@@ -365,7 +371,7 @@ class MainWindow(QMainWindow):
             camera=self.camera.name,
         )
         self.viewfinder.flash()
-        future = self.photo_jobs.take(frame, options)
+        future = self.photo_jobs.take(frame, options, live=live)
         future.add_done_callback(self.photo_done.emit)
         return future
 
