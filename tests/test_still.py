@@ -98,7 +98,7 @@ def test_focuscam_still_never_overwrites_without_being_asked(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "args, code",
-    [(["-o", "x.png"], 2), (["--source", "nope.mp4", "-o", "x.jpg"], 2), (["-t", "-1"], 2)],
+    [(["-o", "x.gif"], 2), (["--source", "nope.mp4", "-o", "x.jpg"], 2), (["-t", "-1"], 2)],
 )
 def test_focuscam_still_bad_input_is_one_line_and_no_file(
     tmp_path, monkeypatch, capsys, args, code
@@ -163,3 +163,11 @@ def test_the_photo_keeps_the_person_as_shot_and_is_never_worse_than_the_preview(
     person = Actor("hopper", height, 0.5, "sway")
     scene = Scene((1920, 1080), background, noise=2.0, actors=(person,))
     assert photo_fidelity(scene, 30, use_live=True) <= 0.01
+
+
+def test_a_png_photo_is_lossless_with_the_same_metadata(tmp_path):
+    out = tmp_path / "me.png"
+    assert main(["still", "--source", "demo", "-t", "0", "-o", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.size == (1280, 720)
+        assert im.getexif()[0x0110] == "demo scene"

@@ -12,7 +12,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.photo import PhotoMaker, default_folder
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
-from app.outputs.photo import PhotoOutput, save_photo
+from app.outputs.photo import PHOTO_EXTS, PhotoOutput, save_photo
 from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
@@ -26,10 +26,10 @@ MAX_FRAME_AGE_S = 1.0  # a photo is of now: an older frame means the camera stop
 
 
 def _check_output(output: Path, overwrite: bool) -> None:
-    if output.suffix.lower() not in (".jpg", ".jpeg"):
-        raise UsageError(f"{output}: a photo is saved as JPEG; use a .jpg name")
+    if output.suffix.lower() not in PHOTO_EXTS:
+        raise UsageError(f"{output}: a photo is saved as JPEG or PNG; use a .jpg or .png name")
     if output.is_dir():
-        raise UsageError(f"{output} is a folder; give a file name ending in .jpg")
+        raise UsageError(f"{output} is a folder; give a file name ending in .jpg or .png")
     if output.exists() and not overwrite:
         raise UsageError(f"{output} exists; pass --overwrite to replace it")
     if not output.parent.exists():
