@@ -61,11 +61,24 @@ def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -
     )  # fmt: skip
 
 
+OVERVIEW = """\
+focuscam: a portrait-mode camera. Commands, with an example each:
+
+  live       the viewfinder            focuscam live --source demo
+  still      one photo, no window      focuscam still -o me.jpg
+  process    files: photos, videos     focuscam process clip.mp4 -o soft.mp4
+  cameras    list the cameras          focuscam cameras
+  bench      measure the speed         focuscam bench --sizes 1280x720
+  models     check or fetch models     focuscam models fetch
+
+`focuscam COMMAND --help` tells more. No display (a server)? `still` and `process` need none."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="focuscam", description="Portrait-mode camera: person sharp, background soft.")
     p.add_argument("--version", action="version", version=f"focuscam {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     li = sub.add_parser("live", help="the viewfinder: live preview, shutter, call preview")
     li.add_argument("--source", help=f"what to show: {SOURCE_HELP} (default: a camera, else demo)")
@@ -323,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.command is None:
+            print(OVERVIEW)
+            return 0
         logging.basicConfig(
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

@@ -119,3 +119,50 @@ def test_replace_background(tmp_path, scene_frames):
     )
     res = cv2.imread(str(out))
     assert np.abs(res[5, 5].astype(int) - (0, 200, 0)).max() <= 3  # corner: new background
+
+
+def _video_with_sound(path, frames):
+    """A clip with a 440 Hz tone (AAC), made with PyAV."""
+    import av
+
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("libx264", rate=24)
+        v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        a = c.add_stream("aac", rate=44100)
+        a.layout = "stereo"
+        for i, f in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(f, format="bgr24")
+            vf.pts = i
+            c.mux(v.encode(vf))
+        fmt = a.codec_context.codec.audio_formats[0].name
+        resampler = av.AudioResampler(format=fmt, layout="stereo", rate=44100)
+        for k in range(20):
+            t = np.arange(1024) + k * 1024
+            s = (0.3 * np.sin(2 * np.pi * 440 * t / 44100)).astype(np.float32)
+            af = av.AudioFrame.from_ndarray(np.stack([s, s]), format="fltp", layout="stereo")
+            af.sample_rate, af.pts = 44100, k * 1024
+            for o in resampler.resample(af):
+                c.mux(a.encode(o))
+        c.mux(a.encode(None))
+        c.mux(v.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("ext, audio", [(".mp4", "aac"), (".webm", "opus"), (".mkv", "aac")])
+def test_video_output_is_shareable_and_keeps_the_sound(tmp_path, scene_frames, capsys, ext, audio):
+    import av
+
+    src = _video_with_sound(tmp_path / "in.mp4", scene_frames)
+    out = tmp_path / f"out{ext}"
+    assert run(str(src), "-o", str(out)) == 0
+    assert "audio" not in capsys.readouterr().err  # kept, so nothing to say
+    with av.open(str(out)) as c:
+        kinds = {s.type: s.codec_context.name for s in c.streams}
+    video = {".mp4": "h264", ".webm": "vp9", ".mkv": "h264"}[ext]
+    assert kinds == {"video": video, "audio": audio}
+
+
+def test_a_silent_video_says_nothing_about_sound(tmp_path, scene_frames, capsys):
+    src = write_video(tmp_path / "in.avi", scene_frames[:4], fourcc="MJPG")
+    assert run(str(src), "-o", str(tmp_path / "o.mp4")) == 0
+    assert "audio" not in capsys.readouterr().err and "sound" not in capsys.readouterr().err

@@ -137,7 +137,9 @@ def process_file(
     _check_targets(inputs, targets, overwrite)
     _check_writable(dst.parent.resolve(), str(dst))
     outputs: list[Output] = [
-        ImageOutput(dst, overwrite) if in_kind == "image" else VideoOutput(dst, overwrite)
+        ImageOutput(dst, overwrite)
+        if in_kind == "image"
+        else VideoOutput(dst, overwrite, audio_from=src)  # the input's sound, kept
     ]
     if mask_out is not None:
         outputs.append(_matte_output(mask_out, in_kind, src.stem, overwrite))
@@ -216,8 +218,6 @@ def _run(
     except SourceError as exc:
         raise FocusCamError(str(exc)) from None
     notes = []
-    if in_kind == "video":
-        notes.append("audio is not carried over to the output")
     n = 0
     try:
         first = source.read()
@@ -249,6 +249,9 @@ def _run(
                 frame = None  # the end of the file
             if frame is not None and frame.shape[:2] != (h, w):
                 raise FocusCamError(f"{src}: frame {n} changes size; not supported")
+        for out in outputs:
+            if isinstance(out, VideoOutput) and out.audio.startswith("not kept"):
+                notes.append(f"the sound was {out.audio}")
         if total and n < total - 1:
             notes.append(f"{src.name} ended after {n} of its {total} frames (damaged?)")
         written = _commit(outputs)

@@ -37,8 +37,18 @@ def _rate(fps: float) -> Fraction:
 class VideoOutput(Output):
     """A video file at the source's size and rate (``grey``: a matte video)."""
 
-    def __init__(self, path: Path | str, overwrite: bool = False, grey: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        overwrite: bool = False,
+        grey: bool = False,
+        audio_from: Path | None = None,
+    ) -> None:
+        """``audio_from``: a file whose sound goes into this video (copied where the container
+        takes its codec, otherwise re-encoded: AAC, or Opus in WebM)."""
         self.path = Path(path)
+        self.audio_from = audio_from
+        self.audio = ""  # what happened to the sound: "", "copied", "re-encoded", or why not
         if self.path.suffix.lower() not in VIDEO_CODECS:
             raise FocusCamError(
                 f"cannot write video {self.path}: use one of {' '.join(VIDEO_CODECS)}"
@@ -46,6 +56,7 @@ class VideoOutput(Output):
         self.overwrite = overwrite
         self.grey = grey
         self._tmp: TempFile | None = None
+        self._audio: AudioCarry | None = None
         self._container = None
         self._stream = None
         self._last_pts = -1
@@ -75,6 +86,13 @@ class VideoOutput(Output):
             stream.time_base = TIME_BASE
             stream.codec_context.time_base = TIME_BASE
             self._stream = stream
+            if self.audio_from is not None:
+                ext = self.path.suffix.lower()
+                try:
+                    self._audio = AudioCarry(self._container, self.audio_from, ext)
+                    self.audio = self._audio.how
+                except Exception as exc:  # the picture still comes through; the note says why
+                    self._audio, self.audio = None, f"not kept ({exc})"
         except Exception as exc:
             raise self._fail(exc) from None
         self._step = round(TIME_BASE.denominator / rate)  # ticks per frame at the nominal rate
@@ -106,6 +124,8 @@ class VideoOutput(Output):
         try:
             for packet in self._stream.encode(None):  # flush the encoder
                 self._container.mux(packet)
+            if self._audio is not None:
+                self._audio.write(self._container)
             self._container.close()  # writes the index (MP4's moov atom): checked too
         except Exception as exc:
             raise self._fail(exc) from None
@@ -118,6 +138,8 @@ class VideoOutput(Output):
         return [tmp.publish()]
 
     def abort(self) -> None:
+        if self._audio is not None:
+            self._audio.close()
         if self._container is not None:
             try:
                 self._container.close()
@@ -127,3 +149,74 @@ class VideoOutput(Output):
         if self._tmp is not None:
             self._tmp.discard()
             self._tmp = None
+
+
+# Audio codecs each container takes as they are; anything else is re-encoded.
+AUDIO_COPY = {
+    ".mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus"},
+    ".m4v": {"aac", "mp3", "alac", "ac3"},
+    ".mov": {"aac", "mp3", "alac", "ac3", "pcm_s16le", "pcm_s24le"},
+    ".mkv": None,  # anything
+    ".webm": {"opus", "vorbis"},
+    ".avi": {"mp3", "ac3", "pcm_s16le"},
+}
+AUDIO_ENCODER = {".webm": "libopus", ".avi": "pcm_s16le"}  # else AAC
+
+
+class AudioCarry:
+    """The first sound track of ``source`` into ``container``. The stream is added when the
+    video is opened (a container takes no new stream once written to); the sound itself is
+    written at the end, packets checked like the video's."""
+
+    def __init__(self, container, source: Path, ext: str) -> None:
+        import av
+
+        self.how = ""  # "copied", "re-encoded", or "" with no sound
+        self._src = None
+        try:
+            src = av.open(str(source))
+        except (av.FFmpegError, OSError):
+            return
+        if not src.streams.audio:
+            src.close()
+            return
+        self._src, self._in = src, src.streams.audio[0]
+        copy = AUDIO_COPY.get(ext, set())
+        if copy is None or self._in.codec_context.name in copy:
+            self._out = container.add_stream_from_template(self._in)
+            self.how = "copied"
+            return
+        codec = AUDIO_ENCODER.get(ext, "aac")
+        rate = 48000 if codec == "libopus" else (self._in.codec_context.sample_rate or 48000)
+        self._out = container.add_stream(codec, rate=rate)
+        layout = "stereo" if (self._in.codec_context.channels or 2) >= 2 else "mono"
+        self._out.layout = layout
+        fmt = self._out.codec_context.codec.audio_formats[0].name
+        self._resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
+        self.how = "re-encoded"
+
+    def write(self, container) -> None:
+        if self._src is None:
+            return
+        try:
+            if self.how == "copied":
+                for packet in self._src.demux(self._in):
+                    if packet.dts is None:
+                        continue
+                    packet.stream = self._out
+                    container.mux(packet)
+                return
+            for frame in self._src.decode(self._in):
+                frame.pts = None
+                for out_frame in self._resampler.resample(frame):
+                    container.mux(self._out.encode(out_frame))
+            for out_frame in self._resampler.resample(None):
+                container.mux(self._out.encode(out_frame))
+            container.mux(self._out.encode(None))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._src is not None:
+            self._src.close()
+            self._src = None

@@ -173,7 +173,7 @@ def make_viewfinder(choice: str):
         fmt, why, renderer = probe_gl()
         if fmt is not None and choice == "auto" and is_software_renderer(renderer):
             # A GPU emulated on the CPU costs more CPU than compositing on the CPU directly.
-            logger.warning(
+            logger.info(
                 "compositing on the CPU: OpenGL here is %s, a software renderer", renderer
             )
             return Viewfinder(), "cpu (GL is software)"
@@ -182,7 +182,7 @@ def make_viewfinder(choice: str):
             return GlViewfinder(fmt), f"gl ({why}, {renderer.split(' (')[0]})"
         if choice == "gl":
             raise FocusCamError(f"no OpenGL 3.3 or GLES 3 for the GL compositor here: {why}")
-        logger.warning("compositing on the CPU: no GL viewfinder here (%s)", why)
+        logger.info("compositing on the CPU: no GL viewfinder here (%s)", why)
         return Viewfinder(), "cpu (no GL)"
     logger.info("viewfinder compositor: CPU")
     return Viewfinder(), "cpu"
