@@ -312,3 +312,38 @@ def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
     qtbot.keyClick(win, Qt.Key.Key_A)
     assert settings.get("auto_frame") and win.pipeline.request.auto_frame
     win.close()
+
+
+def test_the_viewfinder_never_moves_for_a_message_and_the_sheet_lists_every_shortcut(
+    qtbot, settings, scene_clip
+):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    geometry = win.viewfinder.geometry()
+    win.take_photo().result(timeout=30)
+    qtbot.waitUntil(lambda: win.viewfinder.message.startswith("Saved"), timeout=5000)
+    qtbot.keyClick(win, Qt.Key.Key_H)  # the HUD appears, as an overlay
+    win._update_hud()
+    assert win.viewfinder.hud_lines and win.viewfinder.geometry() == geometry
+    qtbot.keyClick(win, Qt.Key.Key_Question)
+    for keys, what, _ in win.shortcuts:
+        assert keys in win.viewfinder.message and what in win.viewfinder.message
+    assert win.viewfinder.geometry() == geometry
+    # Every action a person can take has a shortcut on the window.
+    bound = {a.shortcut().toString() for a in win.actions()}
+    assert {"Space", "C", "M", "B", "V", "A", "W", "R", "H", "F", "?"} <= bound
+    assert not win.mirror.isEnabled()  # a file faces away: mirroring would do nothing
+    assert "front cameras" in win.mirror.toolTip()
+    win.close()
+
+
+def test_the_window_shrinks_to_480_pixels_wide_and_the_controls_wrap(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wide = win.controls.height()
+    win.resize(480, 480)
+    qtbot.waitUntil(lambda: win.width() <= 480, timeout=3000)
+    assert win.minimumSizeHint().width() <= 480
+    assert win.controls.height() > wide  # wrapped onto more rows, none cut off
+    assert all(w.geometry().right() <= win.controls.width() for w in
+               (win.controls.shutter, win.controls.more))  # fmt: skip
+    win.close()

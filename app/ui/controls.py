@@ -8,7 +8,6 @@ from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
@@ -19,6 +18,7 @@ from PyQt6.QtWidgets import (
 
 from app.compositing.spec import EFFECT_LABELS
 from app.segmentation.runtimes import RUNTIMES
+from app.ui.flow import FlowLayout
 
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
 PHOTO_OPTIONS = (
@@ -50,6 +50,7 @@ class ControlBar(QWidget):
         self.shutter.clicked.connect(self.shutter_clicked)
         self.rec = _nofocus(QPushButton("● Rec"))
         self.rec.setCheckable(True)
+        self.rec.setFixedWidth(self.rec.fontMetrics().horizontalAdvance("■ Stop") + 28)
         self.rec.setToolTip("Record the call picture to MP4, beside the photos (R)")
         self.rec.setAccessibleName("Record")
         self.rec.clicked.connect(lambda _=False: self.record_clicked.emit())
@@ -81,6 +82,11 @@ class ControlBar(QWidget):
         self.thumb.setIconSize(QSize(64, 36))
         self.thumb.setToolTip("Open the photo folder")
         self.thumb.clicked.connect(self.thumbnail_clicked)
+        # Its place is kept while there is no photo yet: the layout (and so the viewfinder)
+        # never moves when the first photo's thumbnail appears.
+        policy = self.thumb.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.thumb.setSizePolicy(policy)
         self.thumb.hide()
         self.more = _nofocus(QToolButton())
         self.more.setText("⋯")
@@ -117,14 +123,16 @@ class ControlBar(QWidget):
             self.runtimes[name] = act
         self.more.setMenu(menu)
 
-        bar = QHBoxLayout(self)
+        # The controls wrap onto a second row in a narrow window (down to 480 px wide).
+        bar = FlowLayout(self)
         bar.setContentsMargins(8, 6, 8, 6)
-        for w in (self.shutter, self.rec, self.thumb, self.switch, self.camera_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        for w in (self.effect, self.strength, self.pick_bg, self.mirror, self.call, self.hud,
+        for w in (self.shutter, self.rec, self.thumb, self.switch, self.camera_label,
+                  self.effect, self.strength, self.pick_bg, self.mirror, self.call, self.hud,
                   self.more):  # fmt: skip
             bar.addWidget(w)
+        size = self.sizePolicy()
+        size.setHeightForWidth(True)
+        self.setSizePolicy(size)
 
     def _check(self, text: str, tip: str, key: str) -> QCheckBox:
         box = _nofocus(QCheckBox(text))
@@ -134,7 +142,7 @@ class ControlBar(QWidget):
 
     def show_settings(
         self, get, camera_text: str, can_switch: bool, camera_on: bool = False,
-        recording: bool = False,
+        recording: bool = False, front: bool = True,
     ) -> None:  # fmt: skip
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
         widgets = (self.effect, self.strength, self.mirror, self.call, self.hud,
@@ -158,6 +166,17 @@ class ControlBar(QWidget):
         self.rec.setText("■ Stop" if recording else "● Rec")
         for w in widgets:
             w.blockSignals(False)
-        self.strength.setEnabled(get("effect") == "blur")
+        # Controls that do nothing now are disabled, and say why.
+        blur = get("effect") == "blur"
+        self.strength.setEnabled(blur)
+        self.strength.setToolTip(
+            "Blur strength" if blur else "Blur strength (for the Blur effect; press B for it)"
+        )
+        self.mirror.setEnabled(front)
+        self.mirror.setToolTip(
+            "Mirror the preview of front cameras (M)" if front
+            else "Only front cameras are mirrored: this source faces away (files, back cameras)"
+        )  # fmt: skip
         self.camera_label.setText(camera_text)
         self.switch.setEnabled(can_switch)
+        self.switch.setToolTip("Next camera (C)" if can_switch else "There is no other camera")

@@ -48,6 +48,9 @@ def _app():
         app = QApplication(["focuscam"])
         app.setApplicationName("FocusCam")
         app.setOrganizationName("FocusCam")
+        from app.ui.theme import apply_dark_theme
+
+        apply_dark_theme(app)
     return app
 
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import Qt, QTimer, QUrl, pyqtSignal
-from PyQt6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QPixmap
-from PyQt6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
+from PyQt6.QtCore import QTimer, QUrl, pyqtSignal
+from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
+from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import EffectSpec
@@ -23,8 +23,10 @@ from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceS
 from app.stats import hud_lines
 from app.ui.call_outputs import CallOutputs
 from app.ui.controls import EFFECTS, ControlBar
+from app.ui.dialogs import pick_background, pick_folder
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
+from app.ui.shortcuts import bind, sheet, shortcut_table
 from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE, to_qimage
 
 logger = logging.getLogger(__name__)
@@ -122,26 +124,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(root)
 
     def _build_actions(self) -> None:
-        shortcuts = (
-            ("Space", self.take_photo),
-            ("C", self.next_camera),
-            ("M", lambda: self.mirror.toggle()),
-            ("B", self.next_effect),
-            ("V", lambda: self.call.toggle()),
-            ("H", lambda: self.hud.toggle()),
-            ("A", lambda: self._set("auto_frame", not self.settings.get("auto_frame"))),
-            ("W", lambda: self.call_outputs.toggle_camera()),
-            ("R", lambda: self.call_outputs.toggle_recording()),
-            ("F", self.toggle_full_screen),
-            ("Esc", self.leave_full_screen),
-            ("Ctrl+Q", self.close),
-        )
-        for keys, slot in shortcuts:
-            act = QAction(self)
-            act.setShortcut(QKeySequence(keys))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            act.triggered.connect(slot)
-            self.addAction(act)
+        self.shortcuts = shortcut_table(self)
+        bind(self, self.shortcuts)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -155,7 +139,7 @@ class MainWindow(QMainWindow):
         self.controls.show_settings(
             self.settings.get, f"{cam.name} ({cam.facing})", can_switch,
             camera_on=bool(outputs and outputs.camera_on),
-            recording=bool(outputs and outputs.recording),
+            recording=bool(outputs and outputs.recording), front=cam.facing == FRONT,
         )  # fmt: skip
 
     def _set(self, key: str, value: object) -> None:
@@ -258,6 +242,17 @@ class MainWindow(QMainWindow):
         self.viewfinder.message = message
         self.viewfinder.update()
 
+    def toggle_auto_frame(self) -> None:
+        self._set("auto_frame", not self.settings.get("auto_frame"))
+
+    def toggle_shortcuts(self) -> None:
+        """The ``?`` sheet: every shortcut, over the picture (press ? again to hide it)."""
+        text = sheet(self.shortcuts)
+        if self.viewfinder.message == text:
+            self._clear_message()
+        else:
+            self.show_message(text, 15000)
+
     def show_message(self, text: str, ms: int = 4000) -> None:
         self.viewfinder.message = text
         self.viewfinder.update()
@@ -268,7 +263,8 @@ class MainWindow(QMainWindow):
         self.viewfinder.update()
 
     def _update_hud(self) -> None:
-        if not self.settings.get("hud"):
+        if not self.settings.get("hud") or self.viewfinder.result is None:
+            # Off, or nothing to measure yet (no "0.0 fps ... 0x0" before the first frame).
             if self.viewfinder.hud_lines:
                 self.viewfinder.hud_lines = []
                 self.viewfinder.update()
@@ -330,15 +326,13 @@ class MainWindow(QMainWindow):
             self.showNormal()
 
     def choose_background(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Background image", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
-        )
+        path = pick_background(self)
         if path:
             self.settings.set("background", path)
             self._set("effect", "replace")
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Photo folder", str(self.photo_folder))
+        path = pick_folder(self, self.photo_folder)
         if path:
             self._set("photo_folder", path)
 
@@ -388,7 +382,8 @@ class MainWindow(QMainWindow):
         self.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(result.thumbnail))))
         self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
         self.thumb.show()
-        self.statusBar().showMessage(f"Saved {result.path}", 5000)
+        # An overlay, like every message: the viewfinder never moves or shrinks for it.
+        self.show_message(f"Saved {result.path.name}", 3000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self._closed:

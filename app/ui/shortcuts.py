@@ -1,0 +1,42 @@
+"""Every keyboard shortcut of the window, in one table: bound as actions, listed by the ``?``
+sheet (and in the README's table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QAction, QKeySequence
+
+
+def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
+    """(keys, what it does, the slot) for the main window ``win``."""
+    return (
+        ("Space", "take a photo", win.take_photo),
+        ("C", "next camera", win.next_camera),
+        ("M", "mirror the preview", lambda: win.mirror.toggle()),
+        ("B", "next effect: blur, replace, off", win.next_effect),
+        ("V", "call preview", lambda: win.call.toggle()),
+        ("A", "auto-framing", win.toggle_auto_frame),
+        ("W", "virtual camera for calls", lambda: win.call_outputs.toggle_camera()),
+        ("R", "record the call picture", lambda: win.call_outputs.toggle_recording()),
+        ("H", "HUD: frame rate, latency, timings", lambda: win.hud.toggle()),
+        ("F", "full screen", win.toggle_full_screen),
+        ("Esc", "leave full screen", win.leave_full_screen),
+        ("?", "this list", win.toggle_shortcuts),
+        ("Ctrl+Q", "quit", win.close),
+    )
+
+
+def bind(win, table) -> None:
+    """Each entry of ``table`` as an action on ``win`` (active while the window is)."""
+    for keys, what, slot in table:
+        act = QAction(what, win)
+        act.setShortcut(QKeySequence(keys))
+        act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.triggered.connect(slot)
+        win.addAction(act)
+
+
+def sheet(table) -> str:
+    return "\n".join(f"{keys:>7}   {what}" for keys, what, _ in table)
