@@ -234,6 +234,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         describe_machine,
         parse_sizes,
         run_bench,
+        table,
         write_json,
     )
     from app.segmentation.runtimes import get
@@ -246,7 +247,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     result = run_bench(sizes, args.frames, args.compositor, runtimes)
-    print(write_json(result, Path(args.json) if args.json else None))
+    write_json(result, Path(args.json) if args.json else None)
+    print(table(result))
     return 0
 
 

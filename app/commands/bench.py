@@ -10,6 +10,7 @@ baseline use the first.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import resource
@@ -20,14 +21,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.commands.peers import PEERS
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.frames import parse_size
 from app.lab.synthetic import Scene
-from app.segmentation import models, runtimes
-from app.segmentation.engine import SegmentationEngine, choose_model
+from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
@@ -47,39 +48,6 @@ def _summary(rows: list[dict[str, float]]) -> dict:
         "fps": round(1000.0 / p50, 1) if p50 > 0 else 0.0,
         "stages_ms_p50": {s: round(float(np.median([r[s] for r in rows])), 3) for s in STAGES},
     }
-
-
-class PeerBaseline:
-    """The common open-source pattern, kept honest: same model, same runtime, same frames."""
-
-    def __init__(self, model_name: str, runtime: str = DEFAULT_RUNTIME) -> None:
-        self.model = model_name
-        self._seg = runtimes.get(runtime).segmenter(models.locate(model_name), video=True)
-        self._ts = 0
-
-    def run(self, frame: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        t0 = time.perf_counter()
-        # The whole frame squeezed to the model's input in one resize, as these tools do.
-        small = cv2.resize(frame, models.KNOWN_MODELS[self.model].input_size)
-        self._ts += 33
-        prob = self._seg.segment(small, self._ts)
-        t1 = time.perf_counter()
-        mask = (prob > 0.5).astype(np.float32)  # the category mask: person or not
-        mask = cv2.resize(mask, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
-        mask = cv2.blur(mask, (7, 7))
-        t2 = time.perf_counter()
-        bg = cv2.GaussianBlur(frame, (55, 55), 0)
-        m3 = mask[..., None]
-        out = (frame.astype(np.float32) * m3 + bg.astype(np.float32) * (1.0 - m3)).astype(np.uint8)
-        t3 = time.perf_counter()
-        return out, {
-            "segment": (t1 - t0) * 1e3,
-            "refine": (t2 - t1) * 1e3,
-            "composite": (t3 - t2) * 1e3,
-        }
-
-    def close(self) -> None:
-        self._seg.close()
 
 
 def _compositor_costs(comp, frames, mattes, spec, size, n_frames, warmup, finish=None) -> dict:
@@ -137,21 +105,38 @@ def current_rss_mb() -> float:
         return peak_rss_mb()
 
 
-def bench_ours(size, frames, spec, n_frames, warmup, runtime):
-    """Our pipeline on ``runtime``: per-frame stage times, and the mattes of the first pass."""
-    ours: list[dict[str, float]] = []
-    out = np.empty_like(frames[0])
-    mattes = []
-    engine = SegmentationEngine(video=True, runtime=runtime)
-    with FrameStep(engine, CpuCompositor()) as step:
-        for i in range(warmup + n_frames):
-            frame = frames[i % len(frames)]
-            _, matte, t = step.run(frame, spec, int(i * 1e9 / 30), size, out=out)
-            if i < len(frames):
-                mattes.append(matte)
-            if i >= warmup:
-                ours.append(t)
-    return ours, mattes
+class OursLoop:
+    """Our pipeline on one runtime, frame by frame (the same frame step as live video)."""
+
+    def __init__(self, size, spec, runtime: str) -> None:
+        self.spec, self.size = spec, size
+        self.step = FrameStep(SegmentationEngine(video=True, runtime=runtime), CpuCompositor())
+        self.out = np.empty((size[1], size[0], 3), np.uint8)
+        self.i = 0
+        self.mattes: list = []
+
+    def run(self, frame: np.ndarray) -> dict[str, float]:
+        _, matte, t = self.step.run(frame, self.spec, int(self.i * 1e9 / 30), self.size,
+                                    out=self.out)  # fmt: skip
+        if len(self.mattes) < 60:
+            self.mattes.append(matte)
+        self.i += 1
+        return t
+
+    def close(self) -> None:
+        self.step.close()
+
+
+def _totals(ms: list[float]) -> dict:
+    p50 = float(np.percentile(ms, 50))
+    return {
+        "total_ms_p50": round(p50, 3),
+        "total_ms_p95": round(float(np.percentile(ms, 95)), 3),
+        "fps": round(1000.0 / p50, 1) if p50 > 0 else 0.0,
+    }
+
+
+ROUNDS = 3  # everything takes turns, so a busy moment on the machine hits every contender
 
 
 def bench_size(
@@ -160,41 +145,60 @@ def bench_size(
     warmup: int = 5,
     compositor: str = "cpu",
     runtime_names: list[str] | None = None,
+    tick=None,
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     frames = [scene.frame(i).image for i in range(min(n_frames, 60))]
     spec = EffectSpec("blur", 0.6)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
+    ours = {name: OursLoop(size, spec, name) for name in runtime_names}
+    peers = {
+        (name, variant): cls(size, None if variant == "as_shipped" else spec.strength,
+                             runtime_names[0])
+        for name, cls in PEERS.items() for variant in ("as_shipped", "our_strength")
+    }  # fmt: skip
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in ours}
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in peers}
+    try:
+        for loop in [*ours.values(), *peers.values()]:  # warm up: models loaded, caches hot
+            for i in range(warmup):
+                loop.run(frames[i % len(frames)])
+        per_round = max(1, n_frames // ROUNDS)
+        k = 0
+        for _ in range(ROUNDS):
+            for name, loop in ours.items():
+                for j in range(per_round):
+                    rows[name].append(loop.run(frames[(k + j) % len(frames)]))
+                if tick:
+                    tick()
+            for key, peer in peers.items():
+                for j in range(per_round):
+                    times[key].append(peer.run(frames[(k + j) % len(frames)])[1])
+                if tick:
+                    tick()
+            k += per_round
+        mattes = next(iter(ours.values())).mattes
+    finally:
+        for loop in [*ours.values(), *peers.values()]:
+            loop.close()
     per_runtime = {}
-    mattes = []
-    for name in runtime_names:
-        rows, rt_mattes = bench_ours(size, frames, spec, n_frames, warmup, name)
-        mattes = mattes or rt_mattes
-        model = np.array([r["model"] for r in rows])
+    for name, r in rows.items():
+        model = np.array([t["model"] for t in r])
         per_runtime[name] = {
-            "ours": _summary(rows),
-            "model_ms": {
-                "p50": round(float(np.percentile(model, 50)), 3),
-                "p95": round(float(np.percentile(model, 95)), 3),
-            },
+            "ours": _summary(r),
+            "model_ms": {"p50": round(float(np.percentile(model, 50)), 3),
+                         "p95": round(float(np.percentile(model, 95)), 3)},  # fmt: skip
             "rss_mb_after": current_rss_mb(),
         }
-    base_rows: list[dict[str, float]] = []
-    baseline = PeerBaseline(choose_model(size), runtime_names[0])
-    try:
-        for i in range(warmup + n_frames):
-            _, t = baseline.run(frames[i % len(frames)])
-            if i >= warmup:
-                base_rows.append(t)
-    finally:
-        baseline.close()
-    a, b = per_runtime[runtime_names[0]]["ours"], _summary(base_rows)
-    result = {
-        "ours": a,
-        "baseline": b,
-        "speedup": round(b["total_ms_p50"] / a["total_ms_p50"], 2),
-        "runtimes": per_runtime,
-    }
+    first = per_runtime[runtime_names[0]]["ours"]
+    peer_results: dict = {}
+    ratios: dict = {}
+    for (name, variant), ms in times.items():
+        peer_results.setdefault(name, {})[variant] = _totals(ms)
+        ratios.setdefault(name, {})[variant] = round(
+            peer_results[name][variant]["total_ms_p50"] / first["total_ms_p50"], 2
+        )
+    result = {"ours": first, "peers": peer_results, "ratios": ratios, "runtimes": per_runtime}
     if compositor == "gl":
         result.update(bench_gl(size, frames[: len(mattes)], mattes, spec, n_frames, warmup))
     return result
@@ -217,14 +221,53 @@ def run_bench(
     if compositor not in ("cpu", "gl"):
         raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
     names = runtime_names or [DEFAULT_RUNTIME]
-    result: dict = {
-        "sizes": {
-            f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor, runtime_names=names)
-            for w, h in sizes
+    steps = len(sizes) * ROUNDS * (len(names) + 2 * len(PEERS))
+    with progress(steps) as tick:
+        result: dict = {
+            "sizes": {
+                f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor,
+                                       runtime_names=names, tick=tick)  # fmt: skip
+                for w, h in sizes
+            }
         }
-    }
     result["rss_mb"] = peak_rss_mb()
+    result["machine"] = describe_machine()
     return result
+
+
+@contextlib.contextmanager
+def progress(total: int):
+    """A tick per finished turn, shown as a tqdm bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="turn", file=sys.stderr, disable=not sys.stderr.isatty(),
+              leave=False) as bar:  # fmt: skip
+        yield lambda: bar.update(1)
+
+
+def table(result: dict) -> str:
+    """A short table for people: ours against both peers (as shipped / at our strength)."""
+    lines = [
+        f"{'size':>10}  {'ours ms':>8}  {'LFBW ms':>13}  {'cvzone ms':>13}  "
+        f"{'vs LFBW':>11}  {'vs cvzone':>11}",
+    ]
+    for size, r in result["sizes"].items():
+        p, q = r["peers"], r["ratios"]
+
+        def ms(peer: str) -> str:
+            a, b = (p[peer][v]["total_ms_p50"] for v in ("as_shipped", "our_strength"))
+            return f"{a:.1f}/{b:.1f}".rjust(13)
+
+        def ratio(peer: str) -> str:
+            return f"{q[peer]['as_shipped']:.1f}x/{q[peer]['our_strength']:.1f}x".rjust(11)
+
+        lines.append(
+            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms('lfbw')}  {ms('cvzone')}  "
+            f"{ratio('lfbw')}  {ratio('cvzone')}"
+        )
+    lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
+                 f"{result['rss_mb']:.0f} MB; {result['machine']})")  # fmt: skip
+    return "\n".join(lines)
 
 
 def write_json(result: dict, path: Path | None) -> str:
