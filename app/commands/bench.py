@@ -136,6 +136,7 @@ def _totals(ms: list[float]) -> dict:
     }
 
 
+VARIANTS = ("as_shipped", "our_strength")
 ROUNDS = 3  # everything takes turns, so a busy moment on the machine hits every contender
 
 
@@ -252,18 +253,16 @@ def table(result: dict) -> str:
         f"{'vs LFBW':>11}  {'vs cvzone':>11}",
     ]
     for size, r in result["sizes"].items():
-        p, q = r["peers"], r["ratios"]
-
-        def ms(peer: str) -> str:
-            a, b = (p[peer][v]["total_ms_p50"] for v in ("as_shipped", "our_strength"))
-            return f"{a:.1f}/{b:.1f}".rjust(13)
-
-        def ratio(peer: str) -> str:
-            return f"{q[peer]['as_shipped']:.1f}x/{q[peer]['our_strength']:.1f}x".rjust(11)
-
+        ms = [
+            "/".join(f"{r['peers'][peer][v]['total_ms_p50']:.1f}" for v in VARIANTS).rjust(13)
+            for peer in ("lfbw", "cvzone")
+        ]
+        ratio = [
+            "/".join(f"{r['ratios'][peer][v]:.1f}x" for v in VARIANTS).rjust(11)
+            for peer in ("lfbw", "cvzone")
+        ]
         lines.append(
-            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms('lfbw')}  {ms('cvzone')}  "
-            f"{ratio('lfbw')}  {ratio('cvzone')}"
+            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms[0]}  {ms[1]}  {ratio[0]}  {ratio[1]}"
         )
     lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
                  f"{result['rss_mb']:.0f} MB; {result['machine']})")  # fmt: skip
