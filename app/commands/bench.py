@@ -262,7 +262,8 @@ def table(result: dict) -> str:
             for peer in ("lfbw", "cvzone")
         ]
         lines.append(
-            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms[0]}  {ms[1]}  {ratio[0]}  {ratio[1]}"
+            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms[0]}  {ms[1]}  "
+            f"{ratio[0]}  {ratio[1]}"
         )
     lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
                  f"{result['rss_mb']:.0f} MB; {result['machine']})")  # fmt: skip
