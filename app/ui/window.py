@@ -8,31 +8,30 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QTimer, QUrl, pyqtSignal
-from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import EffectSpec
-from app.engine.photo import PhotoJobs, PhotoOptions, default_folder
+from app.engine.photo import PhotoJobs
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.stats import hud_lines
+from app.ui.actions import WindowActions
 from app.ui.call_outputs import CallOutputs
-from app.ui.controls import EFFECTS, ControlBar
-from app.ui.dialogs import pick_background, pick_folder
+from app.ui.controls import ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
-from app.ui.shortcuts import bind, sheet, shortcut_table
-from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE, to_qimage
+from app.ui.shortcuts import bind, shortcut_table
+from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE
 
 logger = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowActions, QMainWindow):
     """One window, one pipeline. Threads report through these signals (queued to the UI)."""
 
     result_ready = pyqtSignal()
@@ -242,17 +241,6 @@ class MainWindow(QMainWindow):
         self.viewfinder.message = message
         self.viewfinder.update()
 
-    def toggle_auto_frame(self) -> None:
-        self._set("auto_frame", not self.settings.get("auto_frame"))
-
-    def toggle_shortcuts(self) -> None:
-        """The ``?`` sheet: every shortcut, over the picture (press ? again to hide it)."""
-        text = sheet(self.shortcuts)
-        if self.viewfinder.message == text:
-            self._clear_message()
-        else:
-            self.show_message(text, 15000)
-
     def show_message(self, text: str, ms: int = 4000) -> None:
         self.viewfinder.message = text
         self.viewfinder.update()
@@ -285,105 +273,6 @@ class MainWindow(QMainWindow):
         outputs = self.call_outputs.hud_line()
         self.viewfinder.hud_lines = [*lines, outputs] if outputs else lines
         self.viewfinder.update()
-
-    # -- actions -------------------------------------------------------------------------------
-    def next_camera(self) -> None:
-        if self.list_cameras is not None:
-            # Cameras come and go: look again, keeping what we have (files, demo) in the cycle.
-            fresh = self.list_cameras()
-            specs = {c.spec for c in self.cameras}
-            self.cameras += [c for c in fresh if c.spec not in specs]
-        if len(self.cameras) < 2:
-            self.show_message("There is no other camera.", 2500)
-            return
-        nxt = (self.index + 1) % len(self.cameras)
-        try:
-            source = self.make_source(self.cameras[nxt])
-        except FocusCamError as exc:  # a file that has gone away since the list was made
-            self.cameras.pop(nxt)
-            self.index = self.index if nxt > self.index else self.index - 1
-            self.show_message(f"{exc}", 4000)
-            return
-        self.index = nxt
-        self.settings.set("camera", self.camera.spec)
-        self._sync_controls()
-        self.viewfinder.soften()
-        self.viewfinder.message = f"Opening {self.camera.name}…"
-        self._push_request()
-        self.pipeline.switch_to(source)
-
-    def next_effect(self) -> None:
-        keys = [k for k, _ in EFFECTS]
-        current = self.settings.get("effect")
-        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
-        self._set("effect", nxt)
-
-    def toggle_full_screen(self) -> None:
-        self.showNormal() if self.isFullScreen() else self.showFullScreen()
-
-    def leave_full_screen(self) -> None:
-        if self.isFullScreen():
-            self.showNormal()
-
-    def choose_background(self) -> None:
-        path = pick_background(self)
-        if path:
-            self.settings.set("background", path)
-            self._set("effect", "replace")
-
-    def choose_folder(self) -> None:
-        path = pick_folder(self, self.photo_folder)
-        if path:
-            self._set("photo_folder", path)
-
-    @property
-    def photo_folder(self) -> Path:
-        return Path(self.settings.get("photo_folder") or default_folder())
-
-    def open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.photo_folder)))
-
-    def take_photo(self):
-        """Shutter: returns the photo's Future (None when there is no picture yet)."""
-        shown = self.viewfinder.result
-        live = None
-        if shown is not None and shown.frame.source == self.pipeline.current_tag:
-            # The frame on screen, with the live matte the preview showed for it.
-            frame, live = shown.frame, shown.matte
-        else:
-            frame = self.pipeline.latest_frame()
-        if frame is None:
-            self.show_message("No picture to take yet.", 2000)
-            return None
-        s = self.settings
-        options = PhotoOptions(
-            folder=self.photo_folder,
-            spec=self._spec(),
-            mirror=s.get("mirror_photos"),
-            save_original=s.get("save_original"),
-            save_matte=s.get("save_matte"),
-            camera=self.camera.name,
-        )
-        self.viewfinder.flash()
-        future = self.photo_jobs.take(frame, options, live=live)
-        future.add_done_callback(self.photo_done.emit)
-        return future
-
-    def _photo_done(self, future) -> None:
-        if self._closed or future.cancelled():
-            return
-        exc = future.exception()
-        if exc is not None:
-            self.last_error = str(exc)
-            self.show_message(f"Photo not saved: {exc}", 6000)
-            return
-        result = future.result()
-        self.photos.append(result.path)
-        self.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(result.thumbnail))))
-        self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
-        self.thumb.show()
-        # An overlay, like every message: the viewfinder never moves or shrinks for it.
-        self.show_message(f"Saved {result.path.name}", 3000)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self._closed:

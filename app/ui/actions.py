@@ -1,0 +1,129 @@
+"""What a person does in the main window: switch cameras and effects, take photos, choose
+folders and pictures. A mixin of MainWindow (app/ui/window.py), which owns the state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QUrl
+from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
+
+from app.engine.photo import PhotoOptions, default_folder
+from app.errors import FocusCamError
+from app.ui.controls import EFFECTS
+from app.ui.dialogs import pick_background, pick_folder
+from app.ui.shortcuts import sheet
+from app.ui.viewfinder import to_qimage
+
+
+class WindowActions:
+    def toggle_auto_frame(self) -> None:
+        self._set("auto_frame", not self.settings.get("auto_frame"))
+
+    def toggle_shortcuts(self) -> None:
+        """The ``?`` sheet: every shortcut, over the picture (press ? again to hide it)."""
+        text = sheet(self.shortcuts)
+        if self.viewfinder.message == text:
+            self._clear_message()
+        else:
+            self.show_message(text, 15000)
+
+    # -- actions -------------------------------------------------------------------------------
+    def next_camera(self) -> None:
+        if self.list_cameras is not None:
+            # Cameras come and go: look again, keeping what we have (files, demo) in the cycle.
+            fresh = self.list_cameras()
+            specs = {c.spec for c in self.cameras}
+            self.cameras += [c for c in fresh if c.spec not in specs]
+        if len(self.cameras) < 2:
+            self.show_message("There is no other camera.", 2500)
+            return
+        nxt = (self.index + 1) % len(self.cameras)
+        try:
+            source = self.make_source(self.cameras[nxt])
+        except FocusCamError as exc:  # a file that has gone away since the list was made
+            self.cameras.pop(nxt)
+            self.index = self.index if nxt > self.index else self.index - 1
+            self.show_message(f"{exc}", 4000)
+            return
+        self.index = nxt
+        self.settings.set("camera", self.camera.spec)
+        self._sync_controls()
+        self.viewfinder.soften()
+        self.viewfinder.message = f"Opening {self.camera.name}…"
+        self._push_request()
+        self.pipeline.switch_to(source)
+
+    def next_effect(self) -> None:
+        keys = [k for k, _ in EFFECTS]
+        current = self.settings.get("effect")
+        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        self._set("effect", nxt)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def leave_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+
+    def choose_background(self) -> None:
+        path = pick_background(self)
+        if path:
+            self.settings.set("background", path)
+            self._set("effect", "replace")
+
+    def choose_folder(self) -> None:
+        path = pick_folder(self, self.photo_folder)
+        if path:
+            self._set("photo_folder", path)
+
+    @property
+    def photo_folder(self) -> Path:
+        return Path(self.settings.get("photo_folder") or default_folder())
+
+    def open_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.photo_folder)))
+
+    def take_photo(self):
+        """Shutter: returns the photo's Future (None when there is no picture yet)."""
+        shown = self.viewfinder.result
+        live = None
+        if shown is not None and shown.frame.source == self.pipeline.current_tag:
+            # The frame on screen, with the live matte the preview showed for it.
+            frame, live = shown.frame, shown.matte
+        else:
+            frame = self.pipeline.latest_frame()
+        if frame is None:
+            self.show_message("No picture to take yet.", 2000)
+            return None
+        s = self.settings
+        options = PhotoOptions(
+            folder=self.photo_folder,
+            spec=self._spec(),
+            mirror=s.get("mirror_photos"),
+            save_original=s.get("save_original"),
+            save_matte=s.get("save_matte"),
+            camera=self.camera.name,
+        )
+        self.viewfinder.flash()
+        future = self.photo_jobs.take(frame, options, live=live)
+        future.add_done_callback(self.photo_done.emit)
+        return future
+
+    def _photo_done(self, future) -> None:
+        if self._closed or future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.last_error = str(exc)
+            self.show_message(f"Photo not saved: {exc}", 6000)
+            return
+        result = future.result()
+        self.photos.append(result.path)
+        self.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(result.thumbnail))))
+        self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
+        self.thumb.show()
+        # An overlay, like every message: the viewfinder never moves or shrinks for it.
+        self.show_message(f"Saved {result.path.name}", 3000)
+
