@@ -297,7 +297,6 @@ def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
     wait_frames(qtbot, win, 3)
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert win.call_outputs.recording and win.controls.record.isChecked()
-    assert win.controls.rec.isChecked() and "Stop" in win.controls.rec.text()
     wait_frames(qtbot, win, 20)
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert not win.call_outputs.recording
@@ -346,4 +345,34 @@ def test_the_window_shrinks_to_480_pixels_wide_and_the_controls_wrap(qtbot, sett
     assert win.controls.height() > wide  # wrapped onto more rows, none cut off
     assert all(w.geometry().right() <= win.controls.width() for w in
                (win.controls.shutter, win.controls.more))  # fmt: skip
+    win.close()
+
+
+def test_the_shutter_follows_the_mode_and_the_countdown_fires_it(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    shutter = win.controls.shutter
+    assert shutter.accessibleName() == "Take a photo" and "Space" in shutter.toolTip()
+    # Countdown 3 s: the count shows over the picture, then the photo is taken.
+    win.controls.countdown.click()
+    assert settings.get("countdown") == 3 and "3 s" in win.controls.countdown.text()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.viewfinder.count == 3 and not win.photos
+    qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=15000)  # fired by the countdown
+    assert win.viewfinder.count == 0
+    # Video mode: the shutter records.
+    win.controls.modes.buttons["video"].click()
+    assert settings.get("mode") == "video" and shutter.accessibleName() == "Start recording"
+    assert not win.controls.countdown.isEnabled()  # no countdown for videos, and it says why
+    shutter.click()
+    assert win.call_outputs.recording and shutter.accessibleName() == "Stop recording"
+    wait_frames(qtbot, win, 10)
+    shutter.click()
+    assert not win.call_outputs.recording and win.call_outputs.last_recording.is_file()
+    # Call mode: the call preview.
+    qtbot.keyClick(win, Qt.Key.Key_V)
+    assert settings.get("mode") == "call" and win.pipeline.request.call_preview
+    assert shutter.accessibleName() == "Go live on the virtual camera"
+    qtbot.keyClick(win, Qt.Key.Key_V)
+    assert settings.get("mode") == "photo" and not win.pipeline.request.call_preview
     win.close()

@@ -17,6 +17,23 @@ from app.ui.viewfinder import to_qimage
 
 
 class WindowActions:
+    def press_shutter(self) -> None:
+        """The shutter does what the mode says: a photo (after the countdown), start or stop a
+        recording, or go live on the virtual camera (or stop)."""
+        mode = self.settings.get("mode")
+        if mode == "video":
+            self.call_outputs.toggle_recording()
+        elif mode == "call":
+            self.call_outputs.toggle_camera()
+        else:
+            self.countdown.start(int(self.settings.get("countdown")))
+
+    def set_mode(self, mode: str) -> None:
+        self._set("mode", mode)
+
+    def toggle_call_mode(self) -> None:
+        self.set_mode("photo" if self.settings.get("mode") == "call" else "call")
+
     def toggle_auto_frame(self) -> None:
         self._set("auto_frame", not self.settings.get("auto_frame"))
 

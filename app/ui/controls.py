@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
 from app.compositing.spec import EFFECT_LABELS
 from app.segmentation.runtimes import RUNTIMES
 from app.ui.flow import FlowLayout
+from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
 
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
 PHOTO_OPTIONS = (
@@ -45,15 +46,14 @@ class ControlBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.shutter = _nofocus(QPushButton("Take photo"))
-        self.shutter.setToolTip("Take a full-quality photo (Space)")
+        self.shutter = ShutterButton()
         self.shutter.clicked.connect(self.shutter_clicked)
-        self.rec = _nofocus(QPushButton("● Rec"))
-        self.rec.setCheckable(True)
-        self.rec.setFixedWidth(self.rec.fontMetrics().horizontalAdvance("■ Stop") + 28)
-        self.rec.setToolTip("Record the call picture to MP4, beside the photos (R)")
-        self.rec.setAccessibleName("Record")
-        self.rec.clicked.connect(lambda _=False: self.record_clicked.emit())
+        self.modes = ModeSwitch()
+        self.modes.mode_changed.connect(lambda m: self.changed.emit("mode", m))
+        self.countdown = _nofocus(QToolButton())
+        self.countdown.setAccessibleName("Countdown")
+        self.countdown.clicked.connect(self._next_countdown)
+        self._countdown_s = 0
         self.switch = _nofocus(QPushButton("Switch camera"))
         self.switch.setToolTip("Next camera (C)")
         self.switch.clicked.connect(self.switch_clicked)
@@ -74,9 +74,6 @@ class ControlBar(QWidget):
         self.pick_bg.setToolTip("Picture for the Replace effect")
         self.pick_bg.clicked.connect(self.background_clicked)
         self.mirror = self._check("Mirror", "Mirror the preview of front cameras (M)", "mirror")
-        self.call = self._check(
-            "Call preview", "See what a video call receives (V)", "call_preview"
-        )
         self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
         self.thumb.setIconSize(QSize(64, 36))
@@ -126,9 +123,9 @@ class ControlBar(QWidget):
         # The controls wrap onto a second row in a narrow window (down to 480 px wide).
         bar = FlowLayout(self)
         bar.setContentsMargins(8, 6, 8, 6)
-        for w in (self.shutter, self.rec, self.thumb, self.switch, self.camera_label,
-                  self.effect, self.strength, self.pick_bg, self.mirror, self.call, self.hud,
-                  self.more):  # fmt: skip
+        for w in (self.thumb, self.shutter, self.modes, self.countdown, self.switch,
+                  self.camera_label, self.effect, self.strength, self.pick_bg, self.mirror,
+                  self.hud, self.more):  # fmt: skip
             bar.addWidget(w)
         size = self.sizePolicy()
         size.setHeightForWidth(True)
@@ -140,20 +137,33 @@ class ControlBar(QWidget):
         box.toggled.connect(lambda v: self.changed.emit(key, v))
         return box
 
+    def _next_countdown(self) -> None:
+        i = COUNTDOWNS.index(self._countdown_s) if self._countdown_s in COUNTDOWNS else 0
+        self.changed.emit("countdown", COUNTDOWNS[(i + 1) % len(COUNTDOWNS)])
+
     def show_settings(
         self, get, camera_text: str, can_switch: bool, camera_on: bool = False,
         recording: bool = False, front: bool = True,
     ) -> None:  # fmt: skip
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
-        widgets = (self.effect, self.strength, self.mirror, self.call, self.hud,
+        widgets = (self.effect, self.strength, self.mirror, self.hud,
                    *self.options.values(), self.auto_frame, self.virtual_camera,
-                   self.record, self.rec)  # fmt: skip
+                   self.record)  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
         self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
         self.strength.setValue(round(get("strength") * 100))
         self.mirror.setChecked(get("mirror"))
-        self.call.setChecked(get("call_preview"))
+        mode = get("mode")
+        self.modes.show_mode(mode)
+        self.shutter.set_state(mode, recording if mode == "video" else camera_on)
+        self._countdown_s = int(get("countdown"))
+        self.countdown.setText(f"⏱ {self._countdown_s} s" if self._countdown_s else "⏱ off")
+        self.countdown.setEnabled(mode == "photo")
+        self.countdown.setToolTip(
+            "Countdown before a photo: off, 3 s, 10 s" if mode == "photo"
+            else "The countdown is for photos (Photo mode)"
+        )  # fmt: skip
         self.hud.setChecked(get("hud"))
         for key, act in self.options.items():
             act.setChecked(get(key))
@@ -162,8 +172,6 @@ class ControlBar(QWidget):
         self.auto_frame.setChecked(get("auto_frame"))
         self.virtual_camera.setChecked(camera_on)
         self.record.setChecked(recording)
-        self.rec.setChecked(recording)
-        self.rec.setText("■ Stop" if recording else "● Rec")
         for w in widgets:
             w.blockSignals(False)
         # Controls that do nothing now are disabled, and say why.

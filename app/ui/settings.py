@@ -14,7 +14,8 @@ DEFAULTS: dict[str, object] = {
     "background": "",
     "mirror": True,  # mirror the preview of front cameras
     "mirror_photos": False,
-    "call_preview": False,
+    "mode": "photo",  # photo | video | call (call: the call preview)
+    "countdown": 0,  # seconds before a photo: 0, 3 or 10
     "hud": False,
     "photo_folder": "",
     "save_original": False,
@@ -40,6 +41,11 @@ class Settings:
         value = self._q.value(key, default)
         if isinstance(default, bool):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true")
+        if isinstance(default, int):
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return default
         if isinstance(default, float):
             try:
                 return float(value)

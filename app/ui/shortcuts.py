@@ -12,11 +12,14 @@ from PyQt6.QtGui import QAction, QKeySequence
 def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
     """(keys, what it does, the slot) for the main window ``win``."""
     return (
-        ("Space", "take a photo", win.take_photo),
+        ("Space", "shutter: photo, start/stop recording, go live (by mode)", win.press_shutter),
+        ("P", "Photo mode", lambda: win.set_mode("photo")),
+        ("Shift+R", "Video mode (the shutter records)", lambda: win.set_mode("video")),
         ("C", "next camera", win.next_camera),
         ("M", "mirror the preview", lambda: win.mirror.toggle()),
         ("B", "next effect: blur, replace, off", win.next_effect),
-        ("V", "call preview", lambda: win.call.toggle()),
+        ("V", "Call mode: what others see (press again for Photo)", win.toggle_call_mode),
+        ("T", "countdown: off, 3 s, 10 s", lambda: win.controls.countdown.click()),
         ("A", "auto-framing", win.toggle_auto_frame),
         ("W", "virtual camera for calls", lambda: win.call_outputs.toggle_camera()),
         ("R", "record the call picture", lambda: win.call_outputs.toggle_recording()),

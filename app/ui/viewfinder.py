@@ -35,9 +35,14 @@ class OverlayMixin:
         self.soft = False  # the last frame, softened, while a new camera opens
         self.message = ""
         self.hud_lines: list[str] = []
+        self.count = 0  # a countdown's number, drawn large (0: none)
         self._flash = 0.0
         self._flash_timer = QTimer(self, interval=16)
         self._flash_timer.timeout.connect(self._fade)
+
+    def show_count(self, n: int) -> None:
+        self.count = n
+        self.update()
 
     def flash(self) -> None:
         self._flash = 1.0
@@ -112,6 +117,13 @@ class OverlayMixin:
             p.fillRect(r, QColor(0, 0, 0, 190))
             p.setPen(QColor(255, 255, 255))
             p.drawText(rect, flags, self.message)
+        if self.count:
+            font = QFont(self.font().family())
+            font.setPixelSize(max(48, self.height() // 3))
+            font.setBold(True)
+            p.setFont(font)
+            p.setPen(QColor(255, 255, 255, 230))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, str(self.count))
         if self._flash > 0:
             p.fillRect(self.rect(), QColor(255, 255, 255, int(220 * self._flash)))
 

@@ -26,6 +26,7 @@ from app.ui.controls import ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
 from app.ui.settings import Settings
 from app.ui.shortcuts import bind, shortcut_table
+from app.ui.shutter import Countdown
 from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.state_changed.connect(self._source_state)
         self.pipeline_failed.connect(self._pipeline_failed)
         self.photo_done.connect(self._photo_done)
+        self.countdown = Countdown(self, self.viewfinder.show_count, self.take_photo)
         self._hud_timer = QTimer(self, interval=500, timeout=self._update_hud)
         self._hud_timer.start()
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
@@ -101,7 +103,7 @@ class MainWindow(WindowActions, QMainWindow):
     # -- layout ------------------------------------------------------------------------------
     def _build_controls(self) -> None:
         bar = self.controls = ControlBar()
-        bar.shutter_clicked.connect(self.take_photo)
+        bar.shutter_clicked.connect(self.press_shutter)
         bar.switch_clicked.connect(self.next_camera)
         bar.background_clicked.connect(self.choose_background)
         bar.folder_clicked.connect(self.choose_folder)
@@ -111,9 +113,7 @@ class MainWindow(WindowActions, QMainWindow):
         bar.changed.connect(self._set)
         # The widgets a user (and a test) reaches for.
         self.effect, self.strength, self.mirror = bar.effect, bar.strength, bar.mirror
-        self.call, self.hud, self.thumb, self.camera_label = (
-            bar.call, bar.hud, bar.thumb, bar.camera_label,
-        )  # fmt: skip
+        self.hud, self.thumb, self.camera_label = bar.hud, bar.thumb, bar.camera_label
         root = QWidget()
         lay = QVBoxLayout(root)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -175,6 +175,10 @@ class MainWindow(WindowActions, QMainWindow):
         return self._background[1]
 
     @property
+    def call_mode(self) -> bool:
+        return self.settings.get("mode") == "call"
+
+    @property
     def preview_mirrored(self) -> bool:
         return self.settings.get("mirror") and self.camera.facing == FRONT
 
@@ -183,10 +187,10 @@ class MainWindow(WindowActions, QMainWindow):
             view_size=self.viewfinder.device_size(),
             spec=self._spec(),
             mirror=self.preview_mirrored,
-            call_preview=self.settings.get("call_preview"),
+            call_preview=self.call_mode,
             # The call picture is an output that leaves the window: the CPU path renders it,
             # also under the GL viewfinder, which then only shows it.
-            composite=self.viewfinder.consumes == PICTURE or self.settings.get("call_preview"),
+            composite=self.viewfinder.consumes == PICTURE or self.call_mode,
             auto_frame=self.settings.get("auto_frame"),
         )
 
