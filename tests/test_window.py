@@ -376,3 +376,25 @@ def test_the_shutter_follows_the_mode_and_the_countdown_fires_it(qtbot, settings
     qtbot.keyClick(win, Qt.Key.Key_V)
     assert settings.get("mode") == "photo" and not win.pipeline.request.call_preview
     win.close()
+
+
+def test_the_viewer_opens_the_photo_just_taken_and_deletes_to_the_trash(
+    qtbot, settings, scene_clip, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash goes here
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    first = win.take_photo().result(timeout=30).path
+    second = win.take_photo().result(timeout=30).path
+    qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=5000)
+    win.thumb.click()
+    viewer = win.viewer
+    assert viewer.isVisible() and viewer.current == second  # the photo just taken
+    assert not viewer.picture.pixmap().isNull()
+    viewer.prev.click()
+    assert viewer.current == first and not viewer.prev.isEnabled()
+    viewer.delete.click()
+    assert not first.exists() and viewer.current == second and win.photos == [second]
+    assert list((tmp_path / "xdg").rglob(first.name))  # in the trash, not gone
+    viewer.close()
+    win.close()

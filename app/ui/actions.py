@@ -13,6 +13,7 @@ from app.errors import FocusCamError
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
 from app.ui.shortcuts import sheet
+from app.ui.viewer import PhotoViewer
 from app.ui.viewfinder import to_qimage
 
 
@@ -102,6 +103,21 @@ class WindowActions:
     def open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.photo_folder)))
 
+    def open_viewer(self, path: Path | None = None) -> PhotoViewer:
+        """The last shots in the app's own viewer (the newest, or ``path``)."""
+        viewer = getattr(self, "viewer", None)
+        if viewer is None or viewer.folder != self.photo_folder:
+            viewer = self.viewer = PhotoViewer(self.photo_folder, self)
+            viewer.deleted.connect(self._photo_deleted)
+        viewer.show_photo(path or (self.photos[-1] if self.photos else None))
+        return viewer
+
+    def _photo_deleted(self, path: Path) -> None:
+        if path in self.photos:
+            self.photos.remove(path)
+        if not self.photos:
+            self.thumb.hide()
+
     def take_photo(self):
         """Shutter: returns the photo's Future (None when there is no picture yet)."""
         shown = self.viewfinder.result
@@ -139,7 +155,7 @@ class WindowActions:
         result = future.result()
         self.photos.append(result.path)
         self.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(result.thumbnail))))
-        self.thumb.setToolTip(f"Saved {result.path.name}; open the photo folder")
+        self.thumb.setToolTip(f"Saved {result.path.name}; look at the last shots (L)")
         self.thumb.show()
         # An overlay, like every message: the viewfinder never moves or shrinks for it.
         self.show_message(f"Saved {result.path.name}", 3000)

@@ -77,7 +77,8 @@ class ControlBar(QWidget):
         self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
         self.thumb.setIconSize(QSize(64, 36))
-        self.thumb.setToolTip("Open the photo folder")
+        self.thumb.setToolTip("Look at the last shots (L)")
+        self.thumb.setAccessibleName("Last shots")
         self.thumb.clicked.connect(self.thumbnail_clicked)
         # Its place is kept while there is no photo yet: the layout (and so the viewfinder)
         # never moves when the first photo's thumbnail appears.

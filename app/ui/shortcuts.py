@@ -15,6 +15,7 @@ def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
         ("Space", "shutter: photo, start/stop recording, go live (by mode)", win.press_shutter),
         ("P", "Photo mode", lambda: win.set_mode("photo")),
         ("Shift+R", "Video mode (the shutter records)", lambda: win.set_mode("video")),
+        ("L", "look at the last shots", lambda: win.open_viewer()),
         ("C", "next camera", win.next_camera),
         ("M", "mirror the preview", lambda: win.mirror.toggle()),
         ("B", "next effect: blur, replace, off", win.next_effect),

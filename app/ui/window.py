@@ -107,7 +107,7 @@ class MainWindow(WindowActions, QMainWindow):
         bar.switch_clicked.connect(self.next_camera)
         bar.background_clicked.connect(self.choose_background)
         bar.folder_clicked.connect(self.choose_folder)
-        bar.thumbnail_clicked.connect(self.open_folder)
+        bar.thumbnail_clicked.connect(lambda: self.open_viewer())
         bar.virtual_camera_clicked.connect(lambda: self.call_outputs.toggle_camera())
         bar.record_clicked.connect(lambda: self.call_outputs.toggle_recording())
         bar.changed.connect(self._set)
