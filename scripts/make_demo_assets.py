@@ -12,13 +12,19 @@ from pathlib import Path
 
 import cv2
 
-from app.common.images import alpha_u8
+from app.common.images import alpha_u8, cover_fit
 from app.lab import samples
 from app.lab.synthetic import person_cutout
 from app.outputs.files import write_file
 from app.outputs.images import encode_image
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+BACKGROUNDS = DEMO.parent / "backgrounds"
+PRESETS = {
+    "brick-wall": "brick.png",
+    "launch-pad": "rocket.jpg",
+    "deep-space": "hubble_deep_field.jpg",
+}
 
 
 def main() -> None:
@@ -30,6 +36,12 @@ def main() -> None:
     backdrop = cv2.resize(backdrop, (960, 640), interpolation=cv2.INTER_CUBIC)
     write_file(DEMO / "backdrop.jpg", encode_image(backdrop, ".jpg", 90), overwrite=True)
     print(f"wrote {DEMO}")
+    # Background presets for the Replace effect (public domain or CC0, see assets/README.md).
+    BACKGROUNDS.mkdir(exist_ok=True)
+    for name, source in PRESETS.items():
+        img = cover_fit(samples.scene(source), (1280, 720))
+        write_file(BACKGROUNDS / f"{name}.jpg", encode_image(img, ".jpg", 88), overwrite=True)
+    print(f"wrote {BACKGROUNDS}")
 
 
 if __name__ == "__main__":

@@ -398,3 +398,14 @@ def test_the_viewer_opens_the_photo_just_taken_and_deletes_to_the_trash(
     assert list((tmp_path / "xdg").rglob(first.name))  # in the trash, not gone
     viewer.close()
     win.close()
+
+
+def test_background_presets_replace_the_background(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    win.controls.presets["launch-pad"].trigger()
+    assert settings.get("effect") == "replace" and settings.get("background") == "preset:launch-pad"
+    spec = win.pipeline.request.spec
+    assert spec.effect == "replace" and spec.background.shape == (720, 1280, 3)
+    assert spec.background.mean() < 100  # a dusk launch pad, not the grey studio backdrop
+    win.close()

@@ -21,6 +21,12 @@ from app.segmentation.runtimes import RUNTIMES
 from app.ui.flow import FlowLayout
 from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
 
+BACKGROUND_PRESETS = {
+    "studio": "Studio backdrop",
+    "brick-wall": "Brick wall",
+    "launch-pad": "Launch pad at dusk",
+    "deep-space": "Deep space",
+}
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
 PHOTO_OPTIONS = (
     ("save_original", "Also save the unblurred original"),
@@ -70,9 +76,20 @@ class ControlBar(QWidget):
         self.strength.setFixedWidth(120)
         self.strength.setToolTip("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
-        self.pick_bg = _nofocus(QPushButton("Background…"))
-        self.pick_bg.setToolTip("Picture for the Replace effect")
-        self.pick_bg.clicked.connect(self.background_clicked)
+        self.pick_bg = _nofocus(QToolButton())
+        self.pick_bg.setText("Background ▾")
+        self.pick_bg.setToolTip("Picture for the Replace effect: a preset, or one of yours")
+        self.pick_bg.setAccessibleName("Background")
+        self.pick_bg.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bg_menu = QMenu(self.pick_bg)
+        self.presets = {}
+        for name, label in BACKGROUND_PRESETS.items():
+            act = bg_menu.addAction(label)
+            act.triggered.connect(lambda _=False, n=name: self._preset(n))
+            self.presets[name] = act
+        bg_menu.addSeparator()
+        bg_menu.addAction("Choose image…", self.background_clicked.emit)
+        self.pick_bg.setMenu(bg_menu)
         self.mirror = self._check("Mirror", "Mirror the preview of front cameras (M)", "mirror")
         self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
@@ -137,6 +154,9 @@ class ControlBar(QWidget):
         box.setToolTip(tip)
         box.toggled.connect(lambda v: self.changed.emit(key, v))
         return box
+
+    def _preset(self, name: str) -> None:
+        self.changed.emit("background", f"preset:{name}")
 
     def _next_countdown(self) -> None:
         i = COUNTDOWNS.index(self._countdown_s) if self._countdown_s in COUNTDOWNS else 0

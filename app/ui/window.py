@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,8 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _set(self, key: str, value: object) -> None:
         self.settings.set(key, value)
+        if key == "background":
+            self.settings.set("effect", "replace")  # a background is chosen to be seen
         if key == "runtime":
             runtime = self._runtime()
             self.pipeline.runtime = runtime
@@ -166,12 +169,15 @@ class MainWindow(WindowActions, QMainWindow):
         path = self.settings.get("background")
         if self._background[0] != path or self._background[1] is None:
             image = None
-            if path:
+            if path.startswith("preset:") and path != "preset:studio":
+                path = str(files("app.assets") / "backgrounds" / f"{path[7:]}.jpg")
+            if path and not path.startswith("preset:"):
                 try:
                     image = read_image(path)
                 except FocusCamError as exc:
                     self.show_message(f"Background image: {exc}", 5000)
-            self._background = (path, image if image is not None else studio_backdrop((1280, 720)))
+            backdrop = image if image is not None else studio_backdrop((1280, 720))
+            self._background = (self.settings.get("background"), backdrop)
         return self._background[1]
 
     @property
