@@ -409,3 +409,22 @@ def test_background_presets_replace_the_background(qtbot, settings, scene_clip):
     assert spec.effect == "replace" and spec.background.shape == (720, 1280, 3)
     assert spec.background.mean() < 100  # a dusk launch pad, not the grey studio backdrop
     win.close()
+
+
+def test_cameras_are_picked_by_name_from_a_menu(qtbot, settings, scene_clip, tmp_path):
+    a = FileSource(scene_clip)
+    b = FileSource(two_colour_clip(tmp_path / "b.avi", (0, 0, 220), (220, 0, 0)), facing=BACK)
+    a.info = SourceInfo("desk camera", "a", FRONT, ((640, 480), (1280, 720)))
+    b.info = SourceInfo("room camera", "b", BACK)
+    win = open_window(qtbot, Sources(a=a, b=b), settings)
+    wait_frames(qtbot, win, 3)
+    names = [act.text() for act in win.controls.camera_menu.actions() if act.isCheckable()]
+    assert names == ["desk camera", "room camera"]
+    sizes = win.controls.camera_menu.actions()[-1].menu()
+    assert [act.text() for act in sizes.actions()][1:] == ["640x480", "1280x720"]
+    win.controls.camera_menu.actions()[1].trigger()  # "room camera", by name
+    assert win.camera.name == "room camera" and settings.get("camera") == "b"
+    qtbot.waitUntil(lambda: win.viewfinder.result is not None
+                    and win.viewfinder.result.frame.source == win.pipeline.current_tag,
+                    timeout=10000)  # fmt: skip
+    win.close()

@@ -29,6 +29,7 @@ class SourceInfo:
     name: str  # for people: "Integrated Camera", "demo scene", "clip.mp4"
     spec: str  # for ``--source`` and settings: "camera:0", "/dev/video2", "demo", a path or URL
     facing: str = FRONT  # front cameras preview mirrored
+    sizes: tuple[tuple[int, int], ...] = ()  # the capture sizes it offers, when known
 
 
 class FrameSource(ABC):

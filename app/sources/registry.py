@@ -17,6 +17,8 @@ from app.sources.base import FRONT, FrameSource, SourceInfo
 # webcam offers over MJPG (many start at 640x480 unless asked).
 DEFAULT_CAMERA_SIZE = (1280, 720)
 DEFAULT_CAMERA_FPS = 30.0
+# What to offer when a camera does not list its sizes.
+COMMON_SIZES = ((640, 480), (1280, 720), (1920, 1080))
 SOURCE_HELP = (
     "camera:N, a device path, a stream URL (phone as webcam), a video or image file, or demo"
 )

@@ -10,6 +10,7 @@ from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
 
 from app.engine.photo import PhotoOptions, default_folder
 from app.errors import FocusCamError
+from app.sources.registry import COMMON_SIZES
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
 from app.ui.shortcuts import sheet
@@ -56,7 +57,10 @@ class WindowActions:
         if len(self.cameras) < 2:
             self.show_message("There is no other camera.", 2500)
             return
-        nxt = (self.index + 1) % len(self.cameras)
+        self.choose_camera((self.index + 1) % len(self.cameras))
+
+    def choose_camera(self, nxt: int) -> None:
+        """Switch to camera ``nxt`` of the list (by name in the camera menu, or C)."""
         try:
             source = self.make_source(self.cameras[nxt])
         except FocusCamError as exc:  # a file that has gone away since the list was made
@@ -66,11 +70,25 @@ class WindowActions:
             return
         self.index = nxt
         self.settings.set("camera", self.camera.spec)
+        self._fill_camera_menu()
         self._sync_controls()
         self.viewfinder.soften()
         self.viewfinder.message = f"Opening {self.camera.name}…"
         self._push_request()
         self.pipeline.switch_to(source)
+
+    def choose_size(self, size: str) -> None:
+        """Ask the camera for ``size`` ("WxH", or "" for its default) and reopen it."""
+        self.settings.set("capture_size", size)
+        self.choose_camera(self.index)
+
+    def _fill_camera_menu(self) -> None:
+        cam = self.camera
+        self.controls.set_cameras(
+            [c.name for c in self.cameras], self.index,
+            [f"{w}x{h}" for w, h in (cam.sizes or COMMON_SIZES)],
+            self.settings.get("capture_size"), cam.spec.startswith(("camera:", "/dev/")),
+        )  # fmt: skip
 
     def next_effect(self) -> None:
         keys = [k for k, _ in EFFECTS]

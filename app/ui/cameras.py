@@ -32,7 +32,9 @@ def list_cameras() -> list[SourceInfo]:
         else:
             spec = f"camera:{i}"
         facing = BACK if dev.position() == QCameraDevice.Position.BackFace else FRONT
-        found.append(SourceInfo(dev.description() or f"camera {i}", spec, facing))
+        sizes = sorted({(f.resolution().width(), f.resolution().height())
+                        for f in dev.videoFormats()})  # fmt: skip
+        found.append(SourceInfo(dev.description() or f"camera {i}", spec, facing, tuple(sizes)))
     if not found:
         found = probe_cameras()
     return sorted(found, key=lambda c: c.facing != FRONT)

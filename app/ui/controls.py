@@ -8,7 +8,6 @@ from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QLabel,
     QMenu,
     QPushButton,
     QSlider,
@@ -49,6 +48,8 @@ class ControlBar(QWidget):
     virtual_camera_clicked = pyqtSignal()
     record_clicked = pyqtSignal()
     changed = pyqtSignal(str, object)  # (setting key, new value)
+    camera_chosen = pyqtSignal(int)  # index in the window's camera list
+    size_chosen = pyqtSignal(str)  # "WxH", or "" for the camera's default
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +64,12 @@ class ControlBar(QWidget):
         self.switch = _nofocus(QPushButton("Switch camera"))
         self.switch.setToolTip("Next camera (C)")
         self.switch.clicked.connect(self.switch_clicked)
-        self.camera_label = QLabel()
+        self.camera_label = _nofocus(QToolButton())
+        self.camera_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.camera_label.setToolTip("Pick a camera and its resolution by name")
+        self.camera_label.setAccessibleName("Camera")
+        self.camera_menu = QMenu(self.camera_label)
+        self.camera_label.setMenu(self.camera_menu)
         self.effect = _nofocus(QComboBox())
         for key, label in EFFECTS:
             self.effect.addItem(label, key)
@@ -154,6 +160,26 @@ class ControlBar(QWidget):
         box.setToolTip(tip)
         box.toggled.connect(lambda v: self.changed.emit(key, v))
         return box
+
+    def set_cameras(
+        self, names: list[str], current: int, sizes: list[str], size: str, is_camera: bool
+    ) -> None:
+        """The camera menu: every camera by name, then the sizes the current one offers."""
+        menu = self.camera_menu
+        menu.clear()
+        for i, name in enumerate(names):
+            act = menu.addAction(name)
+            act.setCheckable(True)
+            act.setChecked(i == current)
+            act.triggered.connect(lambda _=False, k=i: self.camera_chosen.emit(k))
+        res = menu.addMenu("Resolution")
+        res.setEnabled(is_camera)
+        res.setToolTip("" if is_camera else "Files and the demo scene keep their own size")
+        for text in ["", *sizes]:
+            act = res.addAction(text or "Camera's default (1280x720 if it has it)")
+            act.setCheckable(True)
+            act.setChecked(text == size)
+            act.triggered.connect(lambda _=False, t=text: self.size_chosen.emit(t))
 
     def _preset(self, name: str) -> None:
         self.changed.emit("background", f"preset:{name}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.errors import FocusCamError
+from app.frames import parse_size
 from app.sources.base import SourceInfo
 from app.sources.registry import open_source
 
@@ -125,7 +126,8 @@ def run_live(
         banner = "No camera found: showing the demo scene. Plug a camera in and press C."
 
     def make_source(info: SourceInfo):
-        return open_source(info.spec, size, cycle)
+        chosen = settings.get("capture_size")
+        return open_source(info.spec, size or (parse_size(chosen) if chosen else None), cycle)
 
     win = MainWindow(
         cycle, make_source, settings, start, list_cameras=list_cameras, banner=banner,

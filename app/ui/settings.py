@@ -9,6 +9,7 @@ from PyQt6.QtCore import QSettings
 
 DEFAULTS: dict[str, object] = {
     "camera": "",
+    "capture_size": "",  # "WxH" asked of cameras ("" : 1280x720, their usual HD)
     "effect": "blur",
     "strength": 0.6,
     "background": "",

@@ -95,6 +95,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._hud_timer.start()
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
+        self._fill_camera_menu()
         self.viewfinder.resized.connect(self._view_resized)
         self._push_request()  # before the first frame, so that it is rendered as asked
         self.pipeline.start(self.make_source(self.camera))
@@ -109,6 +110,8 @@ class MainWindow(WindowActions, QMainWindow):
         bar.background_clicked.connect(self.choose_background)
         bar.folder_clicked.connect(self.choose_folder)
         bar.thumbnail_clicked.connect(lambda: self.open_viewer())
+        bar.camera_chosen.connect(self.choose_camera)
+        bar.size_chosen.connect(self.choose_size)
         bar.virtual_camera_clicked.connect(lambda: self.call_outputs.toggle_camera())
         bar.record_clicked.connect(lambda: self.call_outputs.toggle_recording())
         bar.changed.connect(self._set)
