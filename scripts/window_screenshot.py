@@ -1,8 +1,10 @@
-"""The README's screenshot of the real window: the live viewfinder on the demo scene.
+"""The README's screenshots of the real window: Photo mode, Call mode and the photo viewer.
 
-Runs the app's own MainWindow on a virtual X screen (Xvfb, started here when there is no
-display), waits until the picture has settled, and saves what the X server shows.
-Run: .venv/bin/python scripts/window_screenshot.py [-o assets/window.jpg]
+Runs the app's own MainWindow on the demo scene on a virtual X screen (Xvfb, started here when
+there is no display), waits until the picture has settled, and saves what the X server shows:
+assets/window.jpg (Photo mode), assets/window-call.jpg (Call mode, HUD on) and
+assets/viewer.jpg (the in-app viewer after a photo).
+Run: .venv/bin/python scripts/window_screenshot.py [--folder assets]
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-o", "--output", default=str(ROOT / "assets" / "window.jpg"))
-    parser.add_argument("--frames", type=int, default=60, help="frames to show before the shot")
+    parser.add_argument("--folder", default=str(ROOT / "assets"))
+    parser.add_argument("--frames", type=int, default=60, help="frames to show before a shot")
     args = parser.parse_args()
     if not os.environ.get("DISPLAY"):
         if not shutil.which("xvfb-run"):
@@ -33,18 +35,42 @@ def main() -> None:
         cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, *sys.argv]
         sys.exit(subprocess.run(cmd).returncode)
 
+    from PyQt6.QtGui import QImage
     from PyQt6.QtWidgets import QApplication
 
+    from app.outputs.files import write_file
+    from app.outputs.images import encode_image
     from app.sources.base import SourceInfo
     from app.sources.demo import DemoSource
     from app.ui.settings import Settings
+    from app.ui.theme import apply_dark_theme
     from app.ui.window import MainWindow
 
     app = QApplication(["focuscam"])
+    apply_dark_theme(app)
+    folder = Path(args.folder)
+
+    def settle(n: int = 20) -> None:
+        for _ in range(n):
+            app.processEvents()
+            time.sleep(0.01)
+
+    def save(widget, name: str) -> None:
+        settle()
+        g = widget.frameGeometry()
+        shot = app.primaryScreen().grabWindow(0, g.x(), g.y(), g.width(), g.height())
+        img = shot.toImage().convertToFormat(QImage.Format.Format_BGR888)
+        ptr = img.constBits()
+        ptr.setsize(img.sizeInBytes())
+        rows = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
+        bgr = rows[:, : img.width() * 3].reshape(img.height(), img.width(), 3)
+        write_file(folder / name, encode_image(bgr, ".jpg", 88), overwrite=True)
+        print(f"wrote {folder / name} ({img.width()}x{img.height()})")
+
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(Path(tmp) / "settings.ini")
-        settings.set("hud", True)
         settings.set("strength", 0.7)
+        settings.set("photo_folder", str(Path(tmp) / "photos"))
         demo = SourceInfo("demo scene", "demo")
         win = MainWindow([demo], lambda info: DemoSource((1280, 720)), settings)
         win.resize(960, 540 + win.controls.sizeHint().height())
@@ -54,27 +80,24 @@ def main() -> None:
         while win.pipeline.stats.frames_displayed < args.frames and time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.005)
-        win._update_hud()
-        for _ in range(20):  # let the HUD repaint
+        save(win, "window.jpg")
+        win.set_mode("call")
+        win.hud.setChecked(True)
+        shown = win.pipeline.stats.frames_displayed
+        while win.pipeline.stats.frames_displayed < shown + 30:
             app.processEvents()
-            time.sleep(0.01)
-        shot = app.primaryScreen().grabWindow(0, 0, 0, win.frameGeometry().width(),
-                                              win.frameGeometry().height())  # fmt: skip
+            time.sleep(0.005)
+        win._update_hud()
+        save(win, "window-call.jpg")
+        win.set_mode("photo")
+        win.hud.setChecked(False)
+        win.take_photo().result(timeout=60)
+        settle(40)
+        viewer = win.open_viewer()
+        viewer.move(0, 0)
+        save(viewer, "viewer.jpg")
+        viewer.close()
         win.close()
-    if shot.isNull():
-        sys.exit("could not grab the window")
-    from PyQt6.QtGui import QImage
-
-    from app.outputs.files import write_file
-    from app.outputs.images import encode_image
-
-    img = shot.toImage().convertToFormat(QImage.Format.Format_BGR888)
-    ptr = img.constBits()
-    ptr.setsize(img.sizeInBytes())
-    rows = np.frombuffer(ptr, np.uint8).reshape(img.height(), img.bytesPerLine())
-    bgr = rows[:, : img.width() * 3].reshape(img.height(), img.width(), 3)
-    write_file(Path(args.output), encode_image(bgr, Path(args.output).suffix, 90), overwrite=True)
-    print(f"wrote {args.output} ({shot.width()}x{shot.height()})")
 
 
 if __name__ == "__main__":

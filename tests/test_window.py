@@ -341,6 +341,7 @@ def test_the_window_shrinks_to_480_pixels_wide_and_the_controls_wrap(qtbot, sett
     wide = win.controls.height()
     win.resize(480, 480)
     qtbot.waitUntil(lambda: win.width() <= 480, timeout=3000)
+    qtbot.waitUntil(lambda: win.controls.height() > wide, timeout=3000)
     assert win.minimumSizeHint().width() <= 480
     assert win.controls.height() > wide  # wrapped onto more rows, none cut off
     assert all(w.geometry().right() <= win.controls.width() for w in

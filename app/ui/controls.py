@@ -151,9 +151,14 @@ class ControlBar(QWidget):
                   self.camera_label, self.effect, self.strength, self.pick_bg, self.mirror,
                   self.hud, self.more):  # fmt: skip
             bar.addWidget(w)
-        size = self.sizePolicy()
-        size.setHeightForWidth(True)
-        self.setSizePolicy(size)
+        self._flow = bar
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        # As many rows as this width needs, all of them visible.
+        needed = self._flow.heightForWidth(self.width())
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
     def _check(self, text: str, tip: str, key: str) -> QCheckBox:
         box = _nofocus(QCheckBox(text))
@@ -205,7 +210,7 @@ class ControlBar(QWidget):
         self.modes.show_mode(mode)
         self.shutter.set_state(mode, recording if mode == "video" else camera_on)
         self._countdown_s = int(get("countdown"))
-        self.countdown.setText(f"⏱ {self._countdown_s} s" if self._countdown_s else "⏱ off")
+        self.countdown.setText(f"Timer {self._countdown_s} s" if self._countdown_s else "Timer off")
         self.countdown.setEnabled(mode == "photo")
         self.countdown.setToolTip(
             "Countdown before a photo: off, 3 s, 10 s" if mode == "photo"

@@ -28,7 +28,9 @@ class FlowLayout(QLayout):
         return Qt.Orientation(0)
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
+        # Not through Qt's height-for-width: a window would then take the height of the
+        # narrowest layout as its minimum. The owner sets its height on resize instead.
+        return False
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802
         return self._place(QRect(0, 0, width, 0), move=False)
