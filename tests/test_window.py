@@ -429,3 +429,20 @@ def test_cameras_are_picked_by_name_from_a_menu(qtbot, settings, scene_clip, tmp
                     and win.viewfinder.result.frame.source == win.pipeline.current_tag,
                     timeout=10000)  # fmt: skip
     win.close()
+
+
+def test_every_control_has_an_accessible_name_and_a_shortcut(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    c = win.controls
+    controls = [c.shutter, c.countdown, c.switch, c.camera_label, c.effect, c.strength,
+                c.pick_bg, c.mirror, c.hud, c.more, c.thumb, *c.modes.buttons.values()]  # fmt: skip
+    for w in controls:
+        assert w.accessibleName(), w
+    keys = {keys for keys, _, _ in win.shortcuts}
+    for needed in ("Space", "T", "C", "K", "B", "[", "]", "G", "M", "H", "Ctrl+,", "L", "P",
+                   "Shift+R", "V"):  # fmt: skip
+        assert needed in keys
+    before = settings.get("strength")
+    qtbot.keyClick(win, Qt.Key.Key_BracketRight)
+    assert settings.get("strength") == pytest.approx(min(1.0, before + 0.1))
+    win.close()

@@ -63,10 +63,11 @@ class ControlBar(QWidget):
         self._countdown_s = 0
         self.switch = _nofocus(QPushButton("Switch camera"))
         self.switch.setToolTip("Next camera (C)")
+        self.switch.setAccessibleName("Switch camera")
         self.switch.clicked.connect(self.switch_clicked)
         self.camera_label = _nofocus(QToolButton())
         self.camera_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.camera_label.setToolTip("Pick a camera and its resolution by name")
+        self.camera_label.setToolTip("Pick a camera and its resolution by name (K)")
         self.camera_label.setAccessibleName("Camera")
         self.camera_menu = QMenu(self.camera_label)
         self.camera_label.setMenu(self.camera_menu)
@@ -74,17 +75,19 @@ class ControlBar(QWidget):
         for key, label in EFFECTS:
             self.effect.addItem(label, key)
         self.effect.setToolTip("Background effect (B)")
+        self.effect.setAccessibleName("Effect")
         self.effect.currentIndexChanged.connect(
             lambda _: self.changed.emit("effect", self.effect.currentData())
         )
         self.strength = _nofocus(QSlider(Qt.Orientation.Horizontal))
         self.strength.setRange(0, 100)
         self.strength.setFixedWidth(120)
-        self.strength.setToolTip("Blur strength")
+        self.strength.setToolTip("Blur strength ([ and ])")
+        self.strength.setAccessibleName("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
         self.pick_bg = _nofocus(QToolButton())
         self.pick_bg.setText("Background ▾")
-        self.pick_bg.setToolTip("Picture for the Replace effect: a preset, or one of yours")
+        self.pick_bg.setToolTip("Picture for the Replace effect: a preset, or one of yours (G)")
         self.pick_bg.setAccessibleName("Background")
         self.pick_bg.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         bg_menu = QMenu(self.pick_bg)
@@ -111,7 +114,8 @@ class ControlBar(QWidget):
         self.thumb.hide()
         self.more = _nofocus(QToolButton())
         self.more.setText("⋯")
-        self.more.setToolTip("Photo folder and what is saved with each photo")
+        self.more.setToolTip("Photo folder, what is saved with each photo, calls, runtime (Ctrl+,)")
+        self.more.setAccessibleName("More")
         self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.more)
         menu.addAction("Photo folder…", self.folder_clicked.emit)
@@ -163,6 +167,7 @@ class ControlBar(QWidget):
     def _check(self, text: str, tip: str, key: str) -> QCheckBox:
         box = _nofocus(QCheckBox(text))
         box.setToolTip(tip)
+        box.setAccessibleName(text)
         box.toggled.connect(lambda v: self.changed.emit(key, v))
         return box
 
@@ -230,7 +235,8 @@ class ControlBar(QWidget):
         blur = get("effect") == "blur"
         self.strength.setEnabled(blur)
         self.strength.setToolTip(
-            "Blur strength" if blur else "Blur strength (for the Blur effect; press B for it)"
+            "Blur strength ([ and ])" if blur
+            else "Blur strength (for the Blur effect; press B for it)"
         )
         self.mirror.setEnabled(front)
         self.mirror.setToolTip(
