@@ -271,9 +271,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _cmd_live(args: argparse.Namespace) -> int:
     record = None if args.record is None else Path(args.record) if args.record else ""
     if args.no_window:
-        from app.commands.broadcast import recording_path, run_headless
+        from app.commands.broadcast import run_headless
         from app.common.images import read_image
         from app.compositing.spec import EffectSpec
+        from app.engine.calls import recording_path
 
         effect = args.effect or "blur"
         if effect == "replace" and not args.background:

@@ -25,8 +25,8 @@ import av
 import numpy as np
 import pyvirtualcam
 
-from app.commands.broadcast import start_virtual_camera
 from app.compositing.spec import EffectSpec
+from app.engine.calls import start_virtual_camera
 from app.framing import CALL_SIZE
 from app.lab.evaluation import score_framing
 from app.lab.synthetic import Actor, Scene

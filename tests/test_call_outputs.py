@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import pyvirtualcam
 
-from app.commands.broadcast import start_recording, start_virtual_camera
 from app.compositing.spec import EffectSpec
+from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError
 from app.framing import CALL_SIZE, AutoFramer, crop_16_9
 from app.lab.evaluation import score_framing

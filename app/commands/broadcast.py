@@ -7,60 +7,17 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 from app.compositing.spec import EffectSpec
-from app.engine.photo import default_folder
+from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError, UsageError
-from app.framing import CALL_SIZE
-from app.outputs.feed import Feed
 from app.outputs.jsonfile import write_json
-from app.outputs.video import VideoOutput
-from app.outputs.virtualcam import VirtualCameraOutput
 from app.pipeline import OutputRequest, Pipeline
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.registry import open_source, probe_cameras
 
 logger = logging.getLogger(__name__)
-
-RECORDER_QUEUE = 90  # frames: three seconds at 30 fps of slack for a slow disk
-
-
-def recording_path(folder: Path | None = None, when: datetime | None = None) -> Path:
-    """``FocusCam_YYYYMMDD_HHMMSS.mp4`` beside the photos (``_2``... if taken)."""
-    folder = folder or default_folder()
-    stem = (when or datetime.now()).strftime("FocusCam_%Y%m%d_%H%M%S")
-    for n in range(1, 1000):
-        path = folder / (f"{stem}.mp4" if n == 1 else f"{stem}_{n}.mp4")
-        if not path.exists():
-            return path
-    raise FocusCamError(f"no free file name for {stem}.mp4 in {folder}")
-
-
-def start_virtual_camera(pipeline: Pipeline, device: str | None, fps: float, on_error=None,
-                         backend: str | None = None) -> Feed:  # fmt: skip
-    """Open the virtual camera now (so a missing device is an error at once) and feed it."""
-    out = VirtualCameraOutput(device or None, backend)
-    out.open(CALL_SIZE, fps)
-    feed = Feed(out, "virtual-camera", CALL_SIZE, fps, on_error=on_error, opened=True)
-    pipeline.add_feed("virtual-camera", feed)
-    return feed
-
-
-def start_recording(pipeline: Pipeline, path: Path, fps: float, overwrite: bool = False,
-                    on_error=None) -> Feed:  # fmt: skip
-    if path.suffix.lower() not in (".mp4", ".mov", ".mkv", ".webm"):
-        raise UsageError(f"{path}: record to .mp4, .mov, .mkv or .webm")
-    if path.exists() and not overwrite:
-        raise UsageError(f"{path} already exists; pass --overwrite to replace it")
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    feed = Feed(VideoOutput(path, overwrite), "recorder", CALL_SIZE, fps, RECORDER_QUEUE,
-                on_error=on_error)  # fmt: skip
-    pipeline.add_feed("recorder", feed)
-    return feed
-
 
 def run_headless(
     source: str | None,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from app.commands.broadcast import recording_path, start_recording, start_virtual_camera
+from app.engine.calls import recording_path, start_recording, start_virtual_camera
 from app.errors import FocusCamError
 from app.pipeline import Pipeline
 
