@@ -105,7 +105,7 @@ class CallOutputs(QObject):
         parts = []
         cam = self.pipeline.feed(CAMERA)
         if cam is not None:
-            parts.append(f"virtual camera: {getattr(cam.output, "sent", cam.sent)} sent")
+            parts.append(f"virtual camera: {getattr(cam.output, 'sent', cam.sent)} sent")
         rec = self.pipeline.feed(RECORDER)
         if rec is not None:
             parts.append(f"recording: {rec.sent} frames, {rec.dropped} dropped")
