@@ -71,6 +71,7 @@ class PipelineStats:
         self.source_events = {"lost": 0, "recovered": 0}
         self._t0_wall = time.perf_counter()
         self._t0_cpu = time.process_time()
+        self._hud_clock = (self._t0_wall, self._t0_cpu)
 
     def restart_clock(self) -> None:
         self._t0_wall = time.perf_counter()
@@ -119,7 +120,12 @@ class PipelineStats:
             shown = list(self._display_times)
             lat = np.array(self._recent_latency) if self._recent_latency else np.zeros(1)
             stages = {k: float(np.median(v)) for k, v in self._recent_stages.items() if v}
+        wall, cpu = time.perf_counter(), time.process_time()
+        last_wall, last_cpu = self._hud_clock
+        self._hud_clock = (wall, cpu)
+        span = wall - last_wall
         return {
+            "cpu": 100.0 * (cpu - last_cpu) / span if span > 0 else 0.0,  # since the last call
             "fps": self._rate(deque(shown), now),
             "latency_p50": float(np.percentile(lat, 50)),
             "latency_p95": float(np.percentile(lat, 95)),
@@ -159,7 +165,7 @@ def hud_lines(
     )
     return [
         f"{numbers['fps']:5.1f} fps   latency p50 {numbers['latency_p50']:.0f} ms"
-        f"  p95 {numbers['latency_p95']:.0f} ms",
+        f"  p95 {numbers['latency_p95']:.0f} ms   CPU {numbers.get('cpu', 0.0):.0f}%",
         f"ms: {stages}",
         f"dropped {dropped} of {captured}",
         f"model {model or '–'} on {runtime or '–'} · {sizes} · compositor {comp}",

@@ -446,3 +446,22 @@ def test_every_control_has_an_accessible_name_and_a_shortcut(qtbot, settings, sc
     qtbot.keyClick(win, Qt.Key.Key_BracketRight)
     assert settings.get("strength") == pytest.approx(min(1.0, before + 0.1))
     win.close()
+
+
+def test_a_minimised_window_stops_compositing_but_a_recording_goes_on(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    assert win.pipeline.request.composite
+    win.call_outputs.start_recording()
+    win.showMinimized()
+    qtbot.waitUntil(lambda: not win.pipeline.request.composite, timeout=3000)
+    rec = win.pipeline.feed("recorder")
+    before = rec.sent
+    qtbot.waitUntil(lambda: rec.sent > before + 10, timeout=10000)  # the call picture still
+    win.showNormal()
+    qtbot.waitUntil(lambda: win.pipeline.request.composite, timeout=3000)
+    assert win.call_outputs.stop_recording().is_file()
+    win.hud.setChecked(True)
+    win._update_hud()
+    assert "CPU" in win.viewfinder.hud_lines[0]  # the HUD shows what the process costs
+    win.close()

@@ -9,7 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
@@ -199,7 +199,10 @@ class MainWindow(WindowActions, QMainWindow):
             call_preview=self.call_mode,
             # The call picture is an output that leaves the window: the CPU path renders it,
             # also under the GL viewfinder, which then only shows it.
-            composite=self.viewfinder.consumes == PICTURE or self.call_mode,
+            # Nothing to paint while the window is minimised or hidden: the worker still
+            # segments (and renders the call picture when the camera or the recorder needs it).
+            composite=(self.viewfinder.consumes == PICTURE or self.call_mode)
+            and self.isVisible() and not self.isMinimized(),
             auto_frame=self.settings.get("auto_frame"),
         )
 
@@ -286,6 +289,21 @@ class MainWindow(WindowActions, QMainWindow):
         outputs = self.call_outputs.hud_line()
         self.viewfinder.hud_lines = [*lines, outputs] if outputs else lines
         self.viewfinder.update()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and hasattr(self, "pipeline"):
+            self._push_request()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        if hasattr(self, "pipeline"):
+            self._push_request()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if hasattr(self, "pipeline"):
+            self._push_request()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if not self._closed:
