@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.commands.stages import Sink, Stage
 from app.common.images import IMAGE_EXTS, read_image
 from app.common.resize import downscale, fit_long_side
 from app.compositing.cpu import CpuCompositor
@@ -227,28 +228,45 @@ def _run(
         for out in outputs:
             out.open((w, h), fps)
         wants_matte = any(out.wants_matte for out in outputs)
-        buf = np.empty_like(first)
         framer = AutoFramer() if auto_frame else None
-        frame: np.ndarray | None = first
-        while frame is not None:
-            t_ns = int(n * 1e9 / fps) if fps else 0
-            picture, matte, _ = step.run(frame, spec, t_ns, out=buf, composite=framer is None)
-            if framer is not None:
-                # The crop that follows the people, rendered back at the input's size.
-                rect = framer.update(matte.alpha, (w, h), t_ns)
-                picture = call_frame(step.compositor, frame, matte, spec, rect, (w, h))
-            alpha = matte.full((w, h)) if wants_matte else None
+
+        def frames():
+            """Decoding, on its own thread."""
+            frame = first
+            index = 0
+            while frame is not None:
+                yield frame
+                index += 1
+                try:
+                    frame = source.read()
+                except SourceError:
+                    return  # the end of the file
+                if frame.shape[:2] != (h, w):
+                    raise FocusCamError(f"{src}: frame {index} changes size; not supported")
+
+        def write(item) -> None:
+            """Encoding and writing, on its own thread."""
+            picture, t_ns, alpha = item
             for out in outputs:
                 out.write(picture, t_ns, alpha)
-            n += 1
-            if progress is not None:
-                progress(n, total)
-            try:
-                frame = source.read()
-            except SourceError:
-                frame = None  # the end of the file
-            if frame is not None and frame.shape[:2] != (h, w):
-                raise FocusCamError(f"{src}: frame {n} changes size; not supported")
+
+        reader = Stage("focuscam-decode", frames())
+        writer = Sink("focuscam-encode", write)
+        try:
+            for frame in reader:
+                t_ns = int(n * 1e9 / fps) if fps else 0
+                picture, matte, _ = step.run(frame, spec, t_ns, composite=framer is None)
+                if framer is not None:
+                    # The crop that follows the people, rendered back at the input's size.
+                    rect = framer.update(matte.alpha, (w, h), t_ns)
+                    picture = call_frame(step.compositor, frame, matte, spec, rect, (w, h))
+                writer.put((picture, t_ns, matte.full((w, h)) if wants_matte else None))
+                n += 1
+                if progress is not None:
+                    progress(n, total)
+        finally:
+            reader.stop()
+            writer.close()
         for out in outputs:
             if isinstance(out, VideoOutput) and out.audio.startswith("not kept"):
                 notes.append(f"the sound was {out.audio}")
