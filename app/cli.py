@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compositor", choices=("cpu", "gl"), default="cpu",
         help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
     )  # fmt: skip
+    be.add_argument("--file", help="instead: `process` on this video against its stages alone")
     be.add_argument(
         "--runtime", default="litert",
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
@@ -239,6 +240,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
     from app.segmentation.runtimes import get
 
+    if args.file:
+        from app.commands.bench import bench_file
+
+        result = bench_file(Path(args.file))
+        write_json(result, Path(args.json) if args.json else None)
+        print(" · ".join(f"{k} {v}" for k, v in result.items()))
+        return 0
     sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
     runtimes = [get(name.strip()).name for name in args.runtime.split(",") if name.strip()]
     print(

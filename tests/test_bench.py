@@ -34,3 +34,18 @@ def test_bench_writes_the_documented_json(tmp_path, capsys):
 def test_bench_rejects_bad_sizes(capsys):
     assert main(["bench", "--sizes", "big"]) == 2
     assert "expected WxH" in capsys.readouterr().err
+
+
+def test_bench_file_compares_process_with_its_stages(tmp_path, capsys, scene_frames):
+    from tests.conftest import write_video
+
+    clip = write_video(tmp_path / "clip.avi", scene_frames * 2, 24.0, "MJPG")
+    path = tmp_path / "file.json"
+    assert main(["bench", "--file", str(clip), "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["frames"] == 20 and data["size"] == "640x360"
+    for key in ("decode_s", "engine_s", "encode_s", "together_s"):
+        assert data[key] > 0
+    slowest = max(data["decode_s"], data["engine_s"], data["encode_s"])
+    assert data["together_vs_slowest"] == pytest.approx(data["together_s"] / slowest, abs=0.02)
+    assert "together_vs_slowest" in capsys.readouterr().out
