@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -162,3 +163,27 @@ def test_stats_percentiles_stay_close_to_exact_in_bounded_memory():
     assert h._counts.nbytes == size  # no growth with samples
     for q in (50, 95, 99, 99.9):
         assert abs(h.percentile(q) - np.percentile(values, q, method="lower")) <= 1.0, q
+
+
+def test_memory_does_not_grow_frame_after_frame():
+    """Thousands of frames through the frame step: resident memory stays flat."""
+    from app.compositing.cpu import CpuCompositor
+    from app.compositing.spec import EffectSpec
+    from app.engine.step import FrameStep
+    from app.lab.synthetic import Scene
+    from app.segmentation.engine import SegmentationEngine
+
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    scene = Scene((320, 180), "coffee.png", "moving", noise=2.0)
+    frames = [scene.frame(i).image for i in range(30)]
+    spec = EffectSpec("blur", 0.6)
+    with FrameStep(SegmentationEngine(video=True), CpuCompositor()) as step:
+        for i in range(3000):
+            if i == 500:
+                settled = rss_mb()
+            step.run(frames[i % 30], spec, i * 33_333_333)
+        grown = rss_mb() - settled
+    assert grown < 8, f"{grown:.1f} MB more after 2500 frames"
