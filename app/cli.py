@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="let the camera settle this long first (default 1)")  # fmt: skip
     st.add_argument("--source", help=f"{SOURCE_HELP} (default: the first camera)")
     st.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
-    st.add_argument("--effect", choices=("blur", "replace", "none"), default="blur")
-    st.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
+    st.add_argument("--effect", choices=("blur", "lens", "replace", "none"), default="blur")
+    st.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1 (lens too)")
     st.add_argument("--background", help="image for --effect replace")
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -126,7 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("process", help="apply the effect to an image or a video file")
     pr.add_argument("input")
     pr.add_argument("-o", "--output", required=True)
-    pr.add_argument("--effect", choices=("blur", "replace", "none", "matte"), default="blur")
+    pr.add_argument(
+        "--effect", choices=("blur", "lens", "replace", "none", "matte"), default="blur",
+        help="lens: bokeh discs, bright lights bloom, more blur further behind you",
+    )  # fmt: skip
     pr.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
     pr.add_argument("--background", help="image for --effect replace")
     pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
@@ -155,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
     )  # fmt: skip
     be.add_argument("--file", help="instead: `process` on this video against its stages alone")
+    be.add_argument("--effect", choices=("blur", "lens"), default="blur", help="our effect")
     be.add_argument(
         "--runtime", default="litert",
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
@@ -254,7 +258,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"{' and '.join(runtimes)}, on {describe_machine()}",
         file=sys.stderr,
     )
-    result = run_bench(sizes, args.frames, args.compositor, runtimes)
+    result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect)
     write_json(result, Path(args.json) if args.json else None)
     print(table(result))
     return 0

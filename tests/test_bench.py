@@ -13,7 +13,7 @@ def test_bench_writes_the_documented_json(tmp_path, capsys):
     data = json.loads(path.read_text())
     out = capsys.readouterr().out
     assert "320x180" in out and "vs LFBW" in out  # a short table for people on stdout
-    assert set(data) == {"sizes", "rss_mb", "machine"}
+    assert set(data) == {"sizes", "rss_mb", "machine", "effect"} and data["effect"] == "blur"
     entry = data["sizes"]["320x180"]
     assert set(entry) == {"ours", "peers", "ratios", "runtimes"}
     assert set(entry["runtimes"]) == {"litert"}  # the default runtime only, unless asked

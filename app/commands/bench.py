@@ -148,12 +148,13 @@ def bench_size(
     compositor: str = "cpu",
     runtime_names: list[str] | None = None,
     tick=None,
+    effect: str = "blur",
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 8, not 60 frames' GB).
     distinct = max(4, min(n_frames, 60, int(FRAME_BUDGET_MB * 2**20 // (size[0] * size[1] * 3))))
     frames = [scene.frame(i).image for i in range(distinct)]
-    spec = EffectSpec("blur", 0.6)
+    spec = EffectSpec(effect, 0.6)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
     ours = {name: OursLoop(size, spec, name) for name in runtime_names}
     peers = {
@@ -219,6 +220,7 @@ def run_bench(
     n_frames: int,
     compositor: str = "cpu",
     runtime_names: list[str] | None = None,
+    effect: str = "blur",
 ) -> dict:
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
@@ -230,12 +232,13 @@ def run_bench(
         result: dict = {
             "sizes": {
                 f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor,
-                                       runtime_names=names, tick=tick)  # fmt: skip
+                                       runtime_names=names, tick=tick, effect=effect)  # fmt: skip
                 for w, h in sizes
             }
         }
     result["rss_mb"] = peak_rss_mb()
     result["machine"] = describe_machine()
+    result["effect"] = effect
     return result
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from app.common.images import alpha_u8, cover_fit
 from app.common.resize import downscale
 from app.common.worker import WorkerThread
+from app.compositing.lens import lens_background
 from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, blur_plan
 from app.frames import Matte
 
@@ -158,6 +159,9 @@ class CpuCompositor:
         if not plan.active:
             return None
         alpha_small = downscale(matte.alpha, plan.work_size)
+        if spec.effect == "lens":
+            self._early = None
+            return lens_background(frame, alpha_small, plan.work_size, plan.sigma)
         early, self._early = self._early, None
         if early is not None and early[0] is matte.guide and early[1] == plan:
             parts = early[2]

@@ -36,13 +36,12 @@ EFFECT_CODES = {"blur": 0, "replace": 1, "none": 2, "matte": 3}
 MAX_TAPS = 32
 
 
-# Renderers that run on the CPU: there the GL path costs more CPU than our CPU compositor.
+# Renderers that run on the CPU, where the GL path costs more CPU than the CPU compositor.
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software rasterizer", "basic render")
 
 
 def is_software_renderer(renderer: str) -> bool:
-    r = renderer.lower()
-    return any(name in r for name in SOFTWARE_RENDERERS)
+    return any(name in renderer.lower() for name in SOFTWARE_RENDERERS)
 
 
 class GlError(FocusCamError):
@@ -296,6 +295,8 @@ class GlCompositor:
         ``for_screen`` turns rows and channels for a window (top row up, RGB); without it the
         result is in OpenCV's layout, ready for glReadPixels. ``matte`` None shows the frame.
         """
+        if spec.effect not in EFFECT_CODES:  # the lens look: CPU only, for now
+            raise GlError(f"the {spec.effect} look has no GL shaders yet; use --compositor cpu")
         self._ensure_ready()
         GL.glBindVertexArray(self._vao)
         GL.glDisable(GL.GL_BLEND)

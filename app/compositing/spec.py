@@ -10,7 +10,7 @@ import numpy as np
 from app.errors import UsageError
 
 # Every effect, and what a person picks from (the matte view is for checking, not for calls).
-EFFECTS = ("blur", "replace", "none", "matte")
+EFFECTS = ("blur", "lens", "replace", "none", "matte")
 EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "none": "Off"}
 
 # Background blur: Gaussian sigma at strength 1, as a share of the frame's shorter side, so the
@@ -29,7 +29,7 @@ FILL_EPS = 1e-3
 @dataclass(frozen=True, eq=False)
 class EffectSpec:
     effect: str = "blur"
-    strength: float = 0.6  # 0..1, blur only
+    strength: float = 0.6  # 0..1, blur and lens
     background: np.ndarray | None = field(default=None, repr=False)  # BGR, replace only
 
     def __post_init__(self) -> None:

@@ -129,6 +129,7 @@ class Scene:
         poster: str | None = None,  # a photo of this person hung on the wall behind
         light: float = 1.0,  # exposure: below 1 is a dim room
         gamma: float = 1.0,  # above 1 darkens the shadows more than the highlights
+        lights: int = 0,  # small bright lights (fairy lights, lamps) in the background
     ) -> None:
         if motion not in ("still", "moving", "sway", "none"):
             raise ValueError(f"unknown motion {motion!r}")
@@ -144,6 +145,9 @@ class Scene:
         self.poster_mask = None
         if poster is not None:
             self._hang_poster(poster)
+        self.light_spots: list[tuple[int, int]] = []
+        if lights:
+            self._hang_lights(lights, seed)
         self._mug = None
 
     def _sprite(self, actor: Actor) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -171,6 +175,23 @@ class Scene:
         mask = np.zeros((h, w), bool)
         mask[y0 - 4 : y0 + ph + 4, x0 - 4 : x0 + pw + 4] = True
         self.poster_mask = mask
+
+    def _hang_lights(self, n: int, seed: int) -> None:
+        """``n`` small clipped-white lights, a few pixels across, spread over the top half and
+        the sides, where the background is behind the people."""
+        w, h = self.size
+        rng = np.random.default_rng(seed + 7)
+        bg = self.background.copy()
+        r = max(1, round(min(w, h) / 400))
+        while len(self.light_spots) < n:
+            x, y = int(rng.uniform(0.04, 0.96) * w), int(rng.uniform(0.05, 0.45) * h)
+            if 0.3 * w < x < 0.7 * w:
+                continue  # keep clear of the person in the middle
+            if any(abs(x - a) < w // 12 and abs(y - b) < h // 12 for a, b in self.light_spots):
+                continue
+            cv2.circle(bg, (x, y), r, (255, 255, 255), -1, cv2.LINE_AA)
+            self.light_spots.append((x, y))
+        self.background = bg
 
     def _centre_x(self, actor: Actor, pw: int, i: int) -> float:
         w = self.size[0]
