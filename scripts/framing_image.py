@@ -10,12 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.framing import AutoFramer, call_frame, crop_16_9
+from app.lab.pictures import side_by_side
 from app.lab.synthetic import Actor, Scene
 from app.outputs.files import write_file
 from app.outputs.images import encode_image
@@ -36,9 +34,7 @@ def main() -> int:
             rect = framer.update(matte.alpha, (1280, 720), t_ns)
         plain = call_frame(comp, frame, matte, spec, crop_16_9((1280, 720)), (640, 360))
         framed = call_frame(comp, frame, matte, spec, rect, (640, 360))
-    both = np.hstack([plain, np.full((360, 8, 3), 255, np.uint8), framed])
-    for x, text in ((12, "call picture"), (660, "with auto-framing")):
-        cv2.putText(both, text, (x, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2)
+    both = side_by_side(plain, framed, ("call picture", "with auto-framing"))
     write_file(target, encode_image(both, ".jpg", 88), overwrite=True)
     print(f"wrote {target}")
     return 0

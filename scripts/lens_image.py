@@ -10,11 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
+from app.lab.pictures import side_by_side
 from app.lab.synthetic import Actor, Scene
 from app.outputs.files import write_file
 from app.outputs.images import encode_image
@@ -30,9 +28,7 @@ def main() -> int:
         matte, _ = engine.process(frame)
         blur = comp.render(frame, matte, EffectSpec("blur", 0.6), (960, 540)).copy()
         lens = comp.render(frame, matte, EffectSpec("lens", 0.6), (960, 540)).copy()
-    both = np.hstack([blur, np.full((540, 8, 3), 255, np.uint8), lens])
-    for x, text in ((14, "blur"), (982, "lens")):
-        cv2.putText(both, text, (x, 34), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    both = side_by_side(blur, lens, ("blur", "lens"))
     write_file(target, encode_image(both, ".jpg", 88), overwrite=True)
     print(f"wrote {target}")
     return 0

@@ -77,10 +77,7 @@ class TempFile:
                 f.flush()
                 os.fsync(f.fileno())
         except OSError as exc:
-            self.discard()
-            raise FocusCamError(
-                describe_os_error(exc, self.target.parent, self.target.name)
-            ) from None
+            raise self._failed(exc) from None
 
     def sync(self) -> None:
         """Sync a file another writer filled (an encoder) to disk."""
@@ -91,10 +88,12 @@ class TempFile:
             finally:
                 os.close(fd)
         except OSError as exc:
-            self.discard()
-            raise FocusCamError(
-                describe_os_error(exc, self.target.parent, self.target.name)
-            ) from None
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> FocusCamError:
+        """The temporary file removed, and the error in words about the user's file."""
+        self.discard()
+        return FocusCamError(describe_os_error(exc, self.target.parent, self.target.name))
 
     def publish(self) -> Path:
         """Give the file its name; a UsageError if the name is taken and not ``overwrite``."""
