@@ -465,3 +465,24 @@ def test_a_minimised_window_stops_compositing_but_a_recording_goes_on(qtbot, set
     win._update_hud()
     assert "CPU" in win.viewfinder.hud_lines[0]  # the HUD shows what the process costs
     win.close()
+
+
+def test_a_photo_is_refocused_in_the_viewer_and_saved_as_a_new_file(qtbot, settings, scene_clip):
+    assert settings.get("save_original") and settings.get("save_matte")  # on by default
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    shot = win.take_photo().result(timeout=30).path
+    qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=5000)
+    viewer = win.open_viewer()
+    assert viewer.current == shot and viewer.save_new.isEnabled()
+    viewer.look.setCurrentIndex(viewer.look.findData("none"))
+    plain = viewer.refocused()
+    original = cv2.imread(str(shot.with_name(f"{shot.stem}_original.jpg")))
+    assert np.abs(plain.astype(int) - original).mean() < 1  # "no effect": the original
+    viewer.look.setCurrentIndex(viewer.look.findData("lens"))
+    saved = viewer.save_refocused()
+    assert saved is not None and saved != shot and saved.is_file()
+    assert cv2.imread(str(saved)).shape == original.shape
+    assert shot.is_file()  # the photo itself is never touched
+    viewer.close()
+    win.close()

@@ -13,22 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from app.commands.stages import Sink, Stage
 from app.common.images import IMAGE_EXTS, read_image
-from app.common.resize import downscale, fit_long_side
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
+from app.engine.refocus import load_matte
 from app.engine.step import FrameStep
 from app.errors import FocusCamError, UsageError
-from app.frames import Matte
 from app.framing import AutoFramer, call_frame
 from app.outputs.base import Output
 from app.outputs.images import ImageOutput
 from app.outputs.mattes import MatteOutput, is_folder_target
 from app.outputs.video import VIDEO_CODECS, VideoOutput
-from app.segmentation.engine import GUIDE_LONG_SIDE, SegmentationEngine
+from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import SourceError
 from app.sources.files import FileSource
@@ -163,19 +160,6 @@ def _compositor(choice: str):
     from app.compositing.egl import OffscreenGlCompositor
 
     return OffscreenGlCompositor()
-
-
-def load_matte(path: Path, image: np.ndarray) -> Matte:
-    """A saved matte (8-bit PNG, the photo's size) as a Matte for re-rendering that photo."""
-    a8 = read_image(path)[..., 0]
-    h, w = image.shape[:2]
-    if a8.shape != (h, w):
-        raise FocusCamError(
-            f"{path}: the matte is {a8.shape[1]}x{a8.shape[0]}, the photo {w}x{h}; "
-            "use the matte saved with this photo"
-        )
-    guide = downscale(image, fit_long_side((w, h), GUIDE_LONG_SIDE))
-    return Matte(alpha=a8.astype(np.float32) * (1.0 / 255.0), guide=guide, model="saved")
 
 
 def _commit(outputs: list[Output]) -> list[list[Path]]:

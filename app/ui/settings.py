@@ -19,8 +19,8 @@ DEFAULTS: dict[str, object] = {
     "countdown": 0,  # seconds before a photo: 0, 3 or 10
     "hud": False,
     "photo_folder": "",
-    "save_original": False,
-    "save_matte": False,
+    "save_original": True,  # with the matte: what re-focus after capture needs
+    "save_matte": True,
     "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
     "auto_frame": False,  # the call picture follows you
 }

@@ -6,11 +6,33 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QFile, Qt, QUrl, pyqtSignal
 from PyQt6.QtGui import QDesktopServices, QKeySequence, QPixmap, QShortcut
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)  # fmt: skip
+
+from app.common.images import read_image, studio_backdrop
+from app.compositing.cpu import CpuCompositor
+from app.compositing.spec import EffectSpec
+from app.engine.refocus import extras_of, load_matte
+from app.errors import FocusCamError
+from app.frames import Matte
+from app.outputs.photo import PhotoOutput
+from app.ui.viewfinder import to_qimage
+
+REFOCUS_LOOKS = (("lens", "Lens"), ("blur", "Blur"), ("replace", "Studio backdrop"),
+                 ("none", "No effect"))  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +80,29 @@ class PhotoViewer(QWidget):
         self.delete = self._button("Delete", "Delete", self.delete_current)
         for b in (self.prev, self.next, self.open_folder, self.delete):
             buttons.addWidget(b)
+        # Re-focus: the photo again from its original and matte, with another look.
+        edit = QHBoxLayout()
+        self.look = QComboBox()
+        for key, label in REFOCUS_LOOKS:
+            self.look.addItem(label, key)
+        self.look.setAccessibleName("Look")
+        self.look.setToolTip("Another look for this photo, from its original and matte")
+        self.amount = QSlider(Qt.Orientation.Horizontal)
+        self.amount.setRange(0, 100)
+        self.amount.setValue(60)
+        self.amount.setAccessibleName("Strength")
+        self.save_new = self._button("Save as new", "Ctrl+S", self.save_refocused)
+        for w in (QLabel("Re-focus:"), self.look, self.amount, self.save_new):
+            edit.addWidget(w)
+        self.look.currentIndexChanged.connect(lambda _: self._preview())
+        self.amount.valueChanged.connect(lambda _: self._preview())
         lay = QVBoxLayout(self)
         lay.addWidget(self.picture, 1)
         lay.addWidget(self.caption)
+        lay.addLayout(edit)
         lay.addLayout(buttons)
+        self._compositor = CpuCompositor()
+        self._source: tuple[np.ndarray, Matte] | None = None  # the current photo's original
         QShortcut(QKeySequence("Esc"), self, self.close)
         self.resize(800, 560)
 
@@ -88,6 +129,10 @@ class PhotoViewer(QWidget):
     def current(self) -> Path | None:
         return self.shots[self.index] if 0 <= self.index < len(self.shots) else None
 
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self._compositor.close()
+        super().closeEvent(event)
+
     def previous(self) -> None:
         if self.index > 0:
             self.index -= 1
@@ -112,6 +157,59 @@ class PhotoViewer(QWidget):
         self.index = min(self.index, len(self.shots) - 1)
         self._refresh()
 
+    def _spec(self) -> EffectSpec:
+        key = self.look.currentData()
+        if key == "replace":
+            return EffectSpec("replace", background=studio_backdrop((1280, 720)))
+        return EffectSpec(key, self.amount.value() / 100)
+
+    def _load_source(self) -> tuple[np.ndarray, Matte] | None:
+        path = self.current
+        extras = extras_of(path) if path is not None else None
+        if extras is None:
+            return None
+        original = read_image(extras[0])
+        return original, load_matte(extras[1], original)
+
+    def refocused(self, size: tuple[int, int] | None = None) -> np.ndarray | None:
+        """The current photo re-rendered with the chosen look (None: nothing to re-focus)."""
+        if self._source is None:
+            return None
+        original, matte = self._source
+        return self._compositor.render(original, matte, self._spec(), size).copy()
+
+    def _preview(self) -> None:
+        h, w = self._source[0].shape[:2] if self._source else (0, 0)
+        if not w:
+            return
+        s = min(1.0, 960 / w)
+        picture = self.refocused((max(2, round(w * s)), max(2, round(h * s))))
+        self.picture.setPixmap(
+            QPixmap.fromImage(to_qimage(picture).copy()).scaled(
+                self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )  # fmt: skip
+
+    def save_refocused(self) -> Path | None:
+        """The re-focused photo at full size, saved as a new file beside it."""
+        path, picture = self.current, self.refocused()
+        if path is None or picture is None:
+            return None
+        out = PhotoOutput(folder=path.parent, when=datetime.now(), camera="FocusCam re-focus")
+        out.open(picture.shape[1::-1])
+        out.write(picture)
+        try:
+            saved = out.commit()[0]
+        except FocusCamError as exc:
+            self.caption.setText(f"Not saved: {exc}")
+            return None
+        self.shots = shots_in(self.folder)
+        self.index = self.shots.index(saved) if saved in self.shots else self.index
+        self._refresh()
+        self.caption.setText(f"Saved {saved.name}")
+        return saved
+
     def _open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder)))
 
@@ -124,6 +222,15 @@ class PhotoViewer(QWidget):
             self.picture.setPixmap(QPixmap())
             self.caption.setText("No photos yet: press Space in the viewfinder")
             return
+        self._source = self._load_source()
+        ok = self._source is not None
+        tip = (
+            "Another look, from the photo's original and matte" if ok
+            else "Re-focus needs the original and matte saved with the photo (⋯ menu)"
+        )  # fmt: skip
+        for w in (self.look, self.amount, self.save_new):
+            w.setEnabled(ok)
+            w.setToolTip(tip)
         pix = QPixmap(str(path))
         self.picture.setPixmap(
             pix.scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
