@@ -486,3 +486,16 @@ def test_a_photo_is_refocused_in_the_viewer_and_saved_as_a_new_file(qtbot, setti
     assert shot.is_file()  # the photo itself is never touched
     viewer.close()
     win.close()
+
+
+def test_the_lens_look_in_the_live_preview(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    qtbot.keyClick(win, Qt.Key.Key_B)  # blur -> replace
+    qtbot.keyClick(win, Qt.Key.Key_B)  # replace -> lens
+    assert settings.get("effect") == "lens" and win.pipeline.request.spec.effect == "lens"
+    assert win.pipeline.request.composite  # composited on the CPU, under any viewfinder
+    wait_frames(qtbot, win, 5)
+    assert win.viewfinder.result.request.spec.effect == "lens"
+    assert win.strength.isEnabled()
+    win.close()

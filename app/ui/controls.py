@@ -232,11 +232,11 @@ class ControlBar(QWidget):
         for w in widgets:
             w.blockSignals(False)
         # Controls that do nothing now are disabled, and say why.
-        blur = get("effect") == "blur"
+        blur = get("effect") in ("blur", "lens")
         self.strength.setEnabled(blur)
         self.strength.setToolTip(
             "Blur strength ([ and ])" if blur
-            else "Blur strength (for the Blur effect; press B for it)"
+            else "Blur strength (for the Blur and Lens effects; press B for them)"
         )
         self.mirror.setEnabled(front)
         self.mirror.setToolTip(

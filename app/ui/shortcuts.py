@@ -18,7 +18,7 @@ def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
         ("L", "look at the last shots", lambda: win.open_viewer()),
         ("C", "next camera", win.next_camera),
         ("M", "mirror the preview", lambda: win.mirror.toggle()),
-        ("B", "next effect: blur, replace, off", win.next_effect),
+        ("B", "next effect: blur, replace, lens, off", win.next_effect),
         ("[", "less blur", lambda: win.strength.setValue(win.strength.value() - 10)),
         ("]", "more blur", lambda: win.strength.setValue(win.strength.value() + 10)),
         ("G", "background: presets or a picture of yours", lambda: win.controls.pick_bg.showMenu()),
