@@ -341,14 +341,14 @@ def bench_file(path: Path, sample: int = 30) -> dict:
         t0 = time.perf_counter()
         process_file(path, Path(tmp) / "out.mp4", spec)
         together_s = time.perf_counter() - t0
-    slowest = max(decode_s, engine_s, encode_s)
+    stages = {"decode_s": decode_s, "engine_s": engine_s, "encode_s": encode_s}
+    stages = {k: round(v, 3) for k, v in stages.items()}
+    together = round(together_s, 3)
     return {
         "file": str(path),
         "frames": n,
         "size": f"{w}x{h}",
-        "decode_s": round(decode_s, 2),
-        "engine_s": round(engine_s, 2),
-        "encode_s": round(encode_s, 2),
-        "together_s": round(together_s, 2),
-        "together_vs_slowest": round(together_s / slowest, 2),
+        **stages,
+        "together_s": together,
+        "together_vs_slowest": round(together / max(stages.values()), 2),
     }
