@@ -166,3 +166,20 @@ def test_a_silent_video_says_nothing_about_sound(tmp_path, scene_frames, capsys)
     src = write_video(tmp_path / "in.avi", scene_frames[:4], fourcc="MJPG")
     assert run(str(src), "-o", str(tmp_path / "o.mp4")) == 0
     assert "audio" not in capsys.readouterr().err and "sound" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("ext", [".avi", ".mp4", ".mkv"])
+def test_frames_without_stamps_get_the_nominal_rate(tmp_path, ext):
+    """A writer that gives no capture stamps (all zero) still gets a playable file at its rate."""
+    import av
+
+    from app.outputs.video import VideoOutput
+
+    out = VideoOutput(tmp_path / f"v{ext}")
+    out.open((64, 48), 30.0)
+    for i in range(30):
+        out.write(np.full((48, 64, 3), i * 8, np.uint8))
+    out.commit()
+    with av.open(str(tmp_path / f"v{ext}")) as c:
+        times = [f.time for f in c.decode(video=0)]
+    assert len(times) == 30 and times[-1] - times[0] == pytest.approx(29 / 30, abs=0.01)

@@ -60,6 +60,8 @@ class VideoOutput(Output):
         self._container = None
         self._stream = None
         self._last_pts = -1
+        self._last_ns: int | None = None
+        self._time_base = TIME_BASE
         self._first_ns: int | None = None
         self._step = 0
         self.frames = 0
@@ -83,8 +85,10 @@ class VideoOutput(Output):
             # 4:2:0 needs even sides; odd ones lose their last row or column.
             stream.width, stream.height = w - w % 2, h - h % 2
             stream.pix_fmt = pix_fmt
-            stream.time_base = TIME_BASE
-            stream.codec_context.time_base = TIME_BASE
+            # AVI has no per-frame time stamps: its clock is the frame rate itself.
+            self._time_base = 1 / rate if self.path.suffix.lower() == ".avi" else TIME_BASE
+            stream.time_base = self._time_base
+            stream.codec_context.time_base = self._time_base
             self._stream = stream
             if self.audio_from is not None:
                 ext = self.path.suffix.lower()
@@ -95,7 +99,7 @@ class VideoOutput(Output):
                     self._audio, self.audio = None, f"not kept ({exc})"
         except Exception as exc:
             raise self._fail(exc) from None
-        self._step = round(TIME_BASE.denominator / rate)  # ticks per frame at the nominal rate
+        self._step = max(1, round(1 / (rate * self._time_base)))  # ticks per nominal frame
 
     def write(self, image: np.ndarray, t_ns: int = 0, matte: np.ndarray | None = None) -> None:
         import av
@@ -107,11 +111,14 @@ class VideoOutput(Output):
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
         if self._first_ns is None:
             self._first_ns = t_ns
-        pts = round((t_ns - self._first_ns) * TIME_BASE.denominator / 1e9)
-        pts = max(pts, self._last_pts + 1)  # strictly increasing, whatever the clock did
-        self._last_pts = pts
+        pts = round((t_ns - self._first_ns) / 1e9 / self._time_base)
+        # Strictly increasing, whatever the clock did; frames without stamps (all t_ns equal)
+        # get the nominal rate.
+        floor = self._last_pts + (self._step if t_ns == self._last_ns else 1)
+        pts = max(pts, floor if self._last_pts >= 0 else 0)
+        self._last_pts, self._last_ns = pts, t_ns
         frame.pts = pts
-        frame.time_base = TIME_BASE
+        frame.time_base = self._time_base
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
