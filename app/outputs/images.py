@@ -32,7 +32,6 @@ class ImageOutput(Output):
         self.path = Path(path)
         self.overwrite = overwrite
         self._data: bytes | None = None
-        self._written: Path | None = None
 
     def open(self, size: tuple[int, int], fps: float = 0.0) -> None:
         pass
@@ -44,8 +43,7 @@ class ImageOutput(Output):
     def commit(self) -> list[Path]:
         if self._data is None:
             raise FocusCamError(f"nothing to write to {self.path}")
-        self._written = write_file(self.path, self._data, self.overwrite)
-        return [self._written]
+        return [write_file(self.path, self._data, self.overwrite)]
 
     def abort(self) -> None:
         self._data = None  # nothing is on disk before commit

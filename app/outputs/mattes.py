@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from app.common.images import alpha_u8
@@ -56,7 +55,7 @@ class MatteOutput(Output):
             if not os.access(self.folder, os.W_OK):
                 raise FocusCamError(f"cannot write masks: folder {self.folder} is not writable")
         elif self.file is not None and self.file.suffix.lower() != ".png":
-            self._video = VideoOutput(self.file, self.overwrite, grey=True)
+            self._video = VideoOutput(self.file, self.overwrite)
             self._video.open(size, fps)
 
     def write(self, image: np.ndarray, t_ns: int = 0, matte: np.ndarray | None = None) -> None:
@@ -64,7 +63,7 @@ class MatteOutput(Output):
             raise UsageError("the matte output needs the matte of each frame")
         a8 = alpha_u8(matte)
         if self._video is not None:
-            self._video.write(cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR))
+            self._video.write(a8)
         else:
             target = (
                 self.folder / f"{self.stem}_{self._index:06d}.png"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from app.errors import FocusCamError
@@ -35,13 +36,12 @@ def _rate(fps: float) -> Fraction:
 
 
 class VideoOutput(Output):
-    """A video file at the source's size and rate (``grey``: a matte video)."""
+    """A video file at the source's size and rate; grey frames (mattes) are written as such."""
 
     def __init__(
         self,
         path: Path | str,
         overwrite: bool = False,
-        grey: bool = False,
         audio_from: Path | None = None,
     ) -> None:
         """``audio_from``: a file whose sound goes into this video (copied where the container
@@ -54,7 +54,6 @@ class VideoOutput(Output):
                 f"cannot write video {self.path}: use one of {' '.join(VIDEO_CODECS)}"
             )
         self.overwrite = overwrite
-        self.grey = grey
         self._tmp: TempFile | None = None
         self._audio: AudioCarry | None = None
         self._container = None
@@ -105,8 +104,8 @@ class VideoOutput(Output):
         import av
 
         assert self._stream is not None and self._container is not None, "open() first"
-        if image.ndim == 2 or self.grey:
-            image = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         w, h = self._stream.width, self._stream.height
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
         if self._first_ns is None:
