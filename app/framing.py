@@ -33,26 +33,6 @@ def crop_16_9(size: tuple[int, int]) -> tuple[int, int, int, int]:
     return 0, (h - ch) // 2, w, ch
 
 
-def render_size(
-    frame_size: tuple[int, int], view_size: tuple[int, int], call_preview: bool
-) -> tuple[int, int]:
-    """The size a frame is composited at: the fitted view, or for the call picture the scale
-    that makes the 16:9 window exactly the call size (it is cropped from that)."""
-    if call_preview:
-        _, _, cw, _ = crop_16_9(frame_size)
-        s = CALL_SIZE[0] / cw
-        return round(frame_size[0] * s), round(frame_size[1] * s)
-    return fit_inside(frame_size, view_size)
-
-
-def call_picture(picture: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
-    """The call picture (CALL_SIZE) out of a frame composited at ``render_size(..., True)``."""
-    x, y, cw, _ = crop_16_9(frame_size)
-    s = CALL_SIZE[0] / cw
-    ox, oy = round(x * s), round(y * s)
-    return picture[oy : oy + CALL_SIZE[1], ox : ox + CALL_SIZE[0]]
-
-
 def call_views(
     call: np.ndarray, view_size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -251,7 +251,7 @@ class Pipeline:
                 request = self.request
                 feeds = self.feeds()
                 call_needed = request.call_preview or bool(feeds)
-                size = framing.render_size(frame.size, request.view_size, False)
+                size = framing.fit_inside(frame.size, request.view_size)
                 picture, matte, timings = step.run(
                     frame.image, request.spec, frame.t_capture_ns, size,
                     composite=request.composite and not request.call_preview,
@@ -266,7 +266,7 @@ class Pipeline:
                 if request.call_preview:
                     view, self_view = framing.call_views(call, request.view_size)
                 else:
-                    view, self_view = _present(picture, frame.size, request)
+                    view, self_view = _present(picture, request)
                 for stage, ms in timings.items():
                     self.stats.stage(stage, ms)
                 self.results.put(Result(frame, matte, request, view, self_view, timings))
@@ -322,15 +322,11 @@ class Pipeline:
         return new
 
 
-def _present(
-    picture: np.ndarray | None, frame_size: tuple[int, int], request: OutputRequest
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The composited picture as the viewer shows it: mirrored when asked, or in call preview
-    the call picture fitted to the view with the self-view."""
+def _present(picture: np.ndarray | None, request: OutputRequest) -> tuple[np.ndarray | None, None]:
+    """The composited picture as the viewer shows it (mirrored when asked); the call preview
+    is made from the call picture instead."""
     if picture is None:
         return None, None
-    if request.call_preview:
-        return framing.call_views(framing.call_picture(picture, frame_size), request.view_size)
     return (cv2.flip(picture, 1) if request.mirror else picture), None
 
 
