@@ -163,13 +163,12 @@ def _compositor(choice: str):
 
 
 def _commit(outputs: list[Output]) -> list[list[Path]]:
+    """Publish every output, all or nothing (the caller aborts the outputs on failure)."""
     written = []
     try:
         for out in outputs:
             written.append(out.commit())
     except BaseException:
-        for out in outputs:
-            out.abort()
         for paths in written:  # all or nothing: remove what an earlier output published
             for p in paths:
                 if p.is_file():
