@@ -7,9 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 from app.engine.photo import default_folder
-from app.errors import FocusCamError, UsageError
+from app.errors import UsageError
 from app.framing import CALL_SIZE
 from app.outputs.feed import Feed
+from app.outputs.files import free_names
+from app.outputs.photo import photo_stem
 from app.outputs.video import VideoOutput
 from app.outputs.virtualcam import VirtualCameraOutput
 from app.pipeline import Pipeline
@@ -19,13 +21,8 @@ RECORDER_QUEUE = 90  # frames: three seconds at 30 fps of slack for a slow disk
 
 def recording_path(folder: Path | None = None, when: datetime | None = None) -> Path:
     """``FocusCam_YYYYMMDD_HHMMSS.mp4`` beside the photos (``_2``... if taken)."""
-    folder = folder or default_folder()
-    stem = (when or datetime.now()).strftime("FocusCam_%Y%m%d_%H%M%S")
-    for n in range(1, 1000):
-        path = folder / (f"{stem}.mp4" if n == 1 else f"{stem}_{n}.mp4")
-        if not path.exists():
-            return path
-    raise FocusCamError(f"no free file name for {stem}.mp4 in {folder}")
+    stem = photo_stem(when or datetime.now())
+    return next(free_names(folder or default_folder(), stem, ".mp4"))
 
 
 def start_virtual_camera(pipeline: Pipeline, device: str | None, fps: float, on_error=None,
@@ -50,5 +47,3 @@ def start_recording(pipeline: Pipeline, path: Path, fps: float, overwrite: bool 
                 on_error=on_error)  # fmt: skip
     pipeline.add_feed("recorder", feed)
     return feed
-
-

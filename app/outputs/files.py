@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.errors import FocusCamError, UsageError
@@ -136,14 +137,21 @@ def write_file(target: Path | str, data: bytes, overwrite: bool = False) -> Path
     return tmp.publish()
 
 
-def write_unique(folder: Path, stem: str, ext: str, data: bytes) -> Path:
-    """Save as ``stem + ext`` in ``folder``, or ``stem_2 + ext``, ``stem_3``... if taken."""
+def free_names(folder: Path, stem: str, ext: str) -> Iterator[Path]:
+    """``stem + ext`` in ``folder``, then ``stem_2 + ext``, ``stem_3``...: the names not taken
+    yet; raises when none is left."""
     for n in range(1, 10_000):
         target = folder / (f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}")
-        if target.exists():
-            continue
+        if not target.exists():
+            yield target
+    raise FocusCamError(f"no free file name for {stem}{ext} in {folder}")
+
+
+def write_unique(folder: Path, stem: str, ext: str, data: bytes) -> Path:
+    """Save as ``stem + ext`` in ``folder``, or ``stem_2 + ext``, ``stem_3``... if taken."""
+    for target in free_names(folder, stem, ext):
         try:
             return write_file(target, data)
         except UsageError:  # taken between the check and the link: try the next name
             continue
-    raise FocusCamError(f"no free file name for {stem}{ext} in {folder}")
+    raise AssertionError("unreachable: free_names raises when it runs out")
