@@ -12,7 +12,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.photo import PhotoMaker, default_folder
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
-from app.outputs.photo import PHOTO_EXTS, PhotoOutput, save_photo
+from app.outputs.photo import PHOTO_EXTS, save_photo
 from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
@@ -101,11 +101,16 @@ def take_still(
     # then keeps everything it knows (who the person is, a steady matte), refined at full size.
     with SegmentationEngine(video=True, runtime=runtime) as engine:
 
+        seen: dict = {}  # the last frame watched and its matte
+
         def watch(f: Frame) -> None:
-            engine.process(f.image, f.t_capture_ns)
+            seen["frame"], seen["matte"] = f, engine.process(f.image, f.t_capture_ns)[0]
 
         frame, camera = grab_frame(source_spec, seconds, size, watch)
-        live, _ = engine.process(frame.image, frame.t_capture_ns)
+        if seen.get("frame") is frame:  # no newer frame came: its matte is already made
+            live = seen["matte"]
+        else:
+            live, _ = engine.process(frame.image, frame.t_capture_ns)
     when = datetime.now()
     maker = PhotoMaker(runtime=runtime)  # one photo and out: no thread of its own needed
     try:
@@ -113,5 +118,5 @@ def take_still(
     finally:
         maker.close()
     if output is None:
-        return save_photo(PhotoOutput(folder=default_folder()), photo)[0]
-    return save_photo(PhotoOutput(path=output, overwrite=overwrite), photo)[0]
+        return save_photo(photo, folder=default_folder())[0]
+    return save_photo(photo, path=output, overwrite=overwrite)[0]

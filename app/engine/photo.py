@@ -22,7 +22,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
-from app.outputs.photo import Photo, PhotoOutput, save_photo
+from app.outputs.photo import Photo, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 logger = logging.getLogger(__name__)
@@ -172,8 +172,7 @@ class PhotoJobs:
             frame, options.spec, options.mirror, options.camera, when,
             options.save_original, options.save_matte, live,
         )  # fmt: skip
-        out = PhotoOutput(folder=options.folder, save_matte=options.save_matte)
-        paths = save_photo(out, photo)
+        paths = save_photo(photo, folder=options.folder)
         h, w = photo.image.shape[:2]
         logger.info("saved %s (%dx%d)", paths[0], w, h)
         tw = max(1, round(w * THUMBNAIL_HEIGHT / h))

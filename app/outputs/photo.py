@@ -138,10 +138,15 @@ class PhotoOutput(Output):
         return written
 
 
-def save_photo(out: PhotoOutput, photo: Photo) -> list[Path]:
-    """``photo`` through ``out`` (open, write, commit)."""
-    out.when, out.camera = photo.when, photo.camera
-    out.original = photo.original
+def save_photo(
+    photo: Photo, folder: Path | None = None, path: Path | None = None, overwrite: bool = False
+) -> list[Path]:
+    """Save ``photo`` (with its original and matte when it carries them) into ``folder`` under
+    a new name, or to ``path``; returns the photo's path first, then its extras."""
+    out = PhotoOutput(
+        folder, path, overwrite, photo.when, photo.camera, photo.original,
+        save_matte=photo.matte is not None,
+    )  # fmt: skip
     out.open(photo.image.shape[1::-1])
     out.write(photo.image, 0, photo.matte)
     return out.commit()

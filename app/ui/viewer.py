@@ -28,7 +28,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.refocus import extras_of, load_matte
 from app.errors import FocusCamError
 from app.frames import Matte
-from app.outputs.photo import PhotoOutput
+from app.outputs.photo import Photo, save_photo
 from app.ui.viewfinder import to_qimage
 
 REFOCUS_LOOKS = (("lens", "Lens"), ("blur", "Blur"), ("replace", "Studio backdrop"),
@@ -196,11 +196,9 @@ class PhotoViewer(QWidget):
         path, picture = self.current, self.refocused()
         if path is None or picture is None:
             return None
-        out = PhotoOutput(folder=path.parent, when=datetime.now(), camera="FocusCam re-focus")
-        out.open(picture.shape[1::-1])
-        out.write(picture)
+        photo = Photo(picture, datetime.now(), "FocusCam re-focus")
         try:
-            saved = out.commit()[0]
+            saved = save_photo(photo, folder=path.parent)[0]
         except FocusCamError as exc:
             self.caption.setText(f"Not saved: {exc}")
             return None
