@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _runtime_option(pr)
 
-    be = sub.add_parser("bench", help="measure per-stage latency against a peer-style baseline")
+    be = sub.add_parser("bench", help="measure per-stage latency against LFBW and cvzone")
     be.add_argument(
         "--sizes", default=None, help="comma-separated WxH (default 640x480,1280x720,1920x1080)"
     )
@@ -240,15 +240,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         parse_sizes,
         run_bench,
         table,
-        write_json,
     )
+    from app.outputs.jsonfile import write_json
     from app.segmentation.runtimes import get
 
     if args.file:
         from app.commands.bench import bench_file
 
         result = bench_file(Path(args.file))
-        write_json(result, Path(args.json) if args.json else None)
+        if args.json:
+            write_json(args.json, result)
         print(" · ".join(f"{k} {v}" for k, v in result.items()))
         return 0
     sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
@@ -259,7 +260,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect)
-    write_json(result, Path(args.json) if args.json else None)
+    if args.json:
+        write_json(args.json, result)
     print(table(result))
     return 0
 

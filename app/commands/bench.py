@@ -1,17 +1,16 @@
-"""`focuscam bench`: per-stage latency of our pipeline against a peer-style baseline.
+"""`focuscam bench`: per-stage latency of our pipeline against the tools people use for this
+job (LFBW and cvzone, re-implemented per frame on the same runtime and model: see
+app.commands.peers).
 
-Frames are realistic: a real portrait moving over a real background with sensor noise. The
-baseline is the pattern popular open-source background-blur tools use: the full frame handed to
-the model, its binary category mask upscaled and 7x7-blurred, a full-resolution 55x55 Gaussian
-background and a float blend. With several runtimes (``--runtime litert,mediapipe``) ours runs
-once on each, on the same frames, and each gets its own numbers; the top-level ``ours`` and the
-baseline use the first.
+Frames are realistic: a real portrait moving over a real background with sensor noise. Each
+peer runs as shipped and at our blur strength. With several runtimes
+(``--runtime litert,mediapipe``) ours runs once on each, on the same frames, and each gets its
+own numbers; the top-level ``ours`` and the peers use the first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import platform
 import resource
 import sys
@@ -40,12 +39,8 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 
 
 def _summary(rows: list[dict[str, float]]) -> dict:
-    totals = np.array([sum(r[s] for s in STAGES) for r in rows])
-    p50 = float(np.percentile(totals, 50))
     return {
-        "total_ms_p50": round(p50, 3),
-        "total_ms_p95": round(float(np.percentile(totals, 95)), 3),
-        "fps": round(1000.0 / p50, 1) if p50 > 0 else 0.0,
+        **_totals([sum(r[s] for s in STAGES) for r in rows]),
         "stages_ms_p50": {s: round(float(np.median([r[s] for r in rows])), 3) for s in STAGES},
     }
 
@@ -160,7 +155,7 @@ def bench_size(
     peers = {
         (name, variant): cls(size, None if variant == "as_shipped" else spec.strength,
                              runtime_names[0])
-        for name, cls in PEERS.items() for variant in ("as_shipped", "our_strength")
+        for name, cls in PEERS.items() for variant in VARIANTS
     }  # fmt: skip
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in ours}
     times: dict[tuple[str, str], list[float]] = {key: [] for key in peers}
@@ -274,15 +269,6 @@ def table(result: dict) -> str:
     lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
                  f"{result['rss_mb']:.0f} MB; {result['machine']})")  # fmt: skip
     return "\n".join(lines)
-
-
-def write_json(result: dict, path: Path | None) -> str:
-    text = json.dumps(result, indent=2)
-    if path is not None:
-        from app.outputs.jsonfile import write_json
-
-        write_json(path, result)
-    return text
 
 
 def describe_machine() -> str:
