@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -105,7 +106,7 @@ class PipelineStats:
             return True
 
     @staticmethod
-    def _rate(times: deque[int], now: int) -> float:
+    def _rate(times: Sequence[int], now: int) -> float:
         """Frames per second over the window, falling to 0 when frames stop coming."""
         if len(times) < 2:
             return 0.0
@@ -126,7 +127,7 @@ class PipelineStats:
         span = wall - last_wall
         return {
             "cpu": 100.0 * (cpu - last_cpu) / span if span > 0 else 0.0,  # since the last call
-            "fps": self._rate(deque(shown), now),
+            "fps": self._rate(shown, now),
             "latency_p50": float(np.percentile(lat, 50)),
             "latency_p95": float(np.percentile(lat, 95)),
             "stages": stages,
