@@ -213,7 +213,7 @@ class Pipeline:
     def _work(self) -> None:
         runtime = self.runtime
         try:
-            step = FrameStep(self.engine_factory(runtime), CpuCompositor())
+            step = FrameStep(self.engine_factory(runtime), CpuCompositor(), paced=True)
         except Exception as exc:  # a missing model: say so, keep the window alive
             logger.error("segmentation unavailable: %s", exc)
             if self.on_error:

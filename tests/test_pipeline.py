@@ -187,3 +187,29 @@ def test_memory_does_not_grow_frame_after_frame():
             step.run(frames[i % 30], spec, i * 33_333_333)
         grown = rss_mb() - settled
     assert grown < 8, f"{grown:.1f} MB more after 2500 frames"
+
+
+def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
+    """A paced (live) step runs OpenCV without its own thread pool up to ~1080p (the pool's
+    threads only wait for busy cores there) and with it at 4K; a batch step leaves it alone.
+    The picture does not depend on it."""
+    from app.compositing.cpu import CpuCompositor
+    from app.engine.step import FrameStep
+    from app.segmentation.engine import SegmentationEngine
+
+    default = cv2.getNumThreads()
+    spec = EffectSpec("blur", 0.6)
+    frame = Scene((1280, 720), "coffee.png", "still", noise=2.0).frame(0).image
+    try:
+        with FrameStep(SegmentationEngine(video=False), CpuCompositor()) as batch:
+            pooled, _, _ = batch.run(frame, spec)
+            assert cv2.getNumThreads() == default
+        with FrameStep(SegmentationEngine(video=False), CpuCompositor(), paced=True) as live:
+            lean, _, _ = live.run(frame, spec)
+            assert cv2.getNumThreads() == 1
+            big = cv2.resize(frame, (3840, 2160))
+            live.run(big, spec)
+            assert cv2.getNumThreads() == default
+    finally:
+        cv2.setNumThreads(-1)
+    assert np.array_equal(pooled, lean)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from app.common.worker import fit_opencv_pool
 from app.compositing.base import Compositor
 from app.compositing.spec import EffectSpec
 from app.frames import Matte
@@ -20,9 +21,15 @@ class FrameStep:
     model runs on the engine's), so the background is under way before the matte exists.
     """
 
-    def __init__(self, engine: SegmentationEngine, compositor: Compositor) -> None:
+    def __init__(
+        self, engine: SegmentationEngine, compositor: Compositor, paced: bool = False
+    ) -> None:
         self.engine = engine
         self.compositor = compositor
+        # Paced (a live camera): frames come no faster than the camera sends them, so CPU
+        # time is what counts, not the last fraction of a millisecond (fit_opencv_pool).
+        self.paced = paced
+        self._size: tuple[int, int] | None = None
 
     def run(
         self,
@@ -35,6 +42,9 @@ class FrameStep:
     ) -> tuple[np.ndarray | None, Matte, dict[str, float]]:
         """(picture at ``size`` or None when ``composite`` is off, matte, stage milliseconds)."""
         h, w = image.shape[:2]
+        if self.paced and (w, h) != self._size:
+            fit_opencv_pool((w, h))
+            self._size = (w, h)
         size = tuple(size) if size is not None else (w, h)
         early = None
         if composite:
