@@ -11,6 +11,8 @@ own numbers; the top-level ``ours`` and the peers use the first.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import platform
 import resource
 import sys
@@ -132,7 +134,7 @@ def _totals(ms: list[float]) -> dict:
 
 
 VARIANTS = ("as_shipped", "our_strength")
-FRAME_BUDGET_MB = 200
+FRAME_BUDGET_MB = 100
 ROUNDS = 3  # everything takes turns, so a busy moment on the machine hits every contender
 
 
@@ -146,9 +148,10 @@ def bench_size(
     effect: str = "blur",
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
-    # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 8, not 60 frames' GB).
+    # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 4, not 60 frames' 1.5 GB).
     distinct = max(4, min(n_frames, 60, int(FRAME_BUDGET_MB * 2**20 // (size[0] * size[1] * 3))))
     frames = [scene.frame(i).image for i in range(distinct)]
+    del scene  # its full-size background and sprites are not needed any more
     spec = EffectSpec(effect, 0.6)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
     ours = {name: OursLoop(size, spec, name) for name in runtime_names}
@@ -204,6 +207,13 @@ def bench_size(
     return result
 
 
+def release_memory() -> None:
+    """Collect garbage and hand freed heap back to the system (glibc keeps it otherwise)."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def peak_rss_mb() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports kilobytes, macOS bytes.
@@ -223,14 +233,14 @@ def run_bench(
         raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
     names = runtime_names or [DEFAULT_RUNTIME]
     steps = len(sizes) * ROUNDS * (len(names) + 2 * len(PEERS))
+    result: dict = {"sizes": {}}
     with progress(steps) as tick:
-        result: dict = {
-            "sizes": {
-                f"{w}x{h}": bench_size((w, h), n_frames, compositor=compositor,
-                                       runtime_names=names, tick=tick, effect=effect)  # fmt: skip
-                for w, h in sizes
-            }
-        }
+        for w, h in sizes:
+            result["sizes"][f"{w}x{h}"] = bench_size(
+                (w, h), n_frames, compositor=compositor, runtime_names=names, tick=tick,
+                effect=effect,
+            )  # fmt: skip
+            release_memory()  # what one size freed must not count towards the next one's peak
     result["rss_mb"] = peak_rss_mb()
     result["machine"] = describe_machine()
     result["effect"] = effect

@@ -252,11 +252,20 @@ class Scene:
             lut = (255.0 * self.light * (np.arange(256) / 255.0) ** self.gamma).clip(0, 255)
             img = cv2.LUT(img, lut.astype(np.uint8))
         if self.noise > 0:
-            rng = np.random.default_rng(self.seed * 100003 + i)
-            # Sensor noise as int16 then back, without a float copy of the whole frame.
-            n = rng.normal(0.0, self.noise, img.shape).astype(np.int16)
-            img = cv2.add(img.astype(np.int16), n, dtype=cv2.CV_8U)
+            img = self._add_noise(img, i)
         return SceneFrame(img, truth, people, self.poster_mask)
+
+    def _add_noise(self, img: np.ndarray, i: int) -> np.ndarray:
+        """Sensor noise, drawn a band of rows at a time: a whole 4K frame's noise as float64
+        would be 200 MB at once. The draws, and so the frames, are the same either way."""
+        rng = np.random.default_rng(self.seed * 100003 + i)
+        out = np.empty_like(img)
+        rows = max(1, 2**20 // (img.shape[1] * 3))  # about 8 MB of float64 per band
+        for y in range(0, img.shape[0], rows):
+            band = img[y : y + rows]
+            n = rng.normal(0.0, self.noise, band.shape).astype(np.int16)
+            out[y : y + rows] = cv2.add(band.astype(np.int16), n, dtype=cv2.CV_8U)
+        return out
 
     def frames(self, n: int) -> Iterator[SceneFrame]:
         for i in range(n):
