@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--auto-frame", action="store_true", help="the call picture follows you")
     li.add_argument("--no-window", action="store_true",
                     help="no viewfinder: only the virtual camera and/or the recording")  # fmt: skip
-    li.add_argument("--effect", choices=("blur", "replace", "none"), help="default: as last set")
+    li.add_argument("--effect", choices=("blur", "lens", "replace", "none"),
+                    help="default: as last set")
     li.add_argument("--strength", type=_strength, help="blur strength 0..1")
     li.add_argument("--background", help="image for --effect replace")
     li.add_argument("--overwrite", action="store_true", help="replace an existing recording")

@@ -12,6 +12,7 @@ import threading
 import time
 
 import av
+import cv2
 import numpy as np
 import pytest
 import pyvirtualcam
@@ -253,3 +254,27 @@ def test_feeds_are_finished_when_the_pipeline_closes(clip, tmp_path):
     assert out.is_file()
     assert not [t for t in threading.enumerate() if t.name.startswith("focuscam-recorder")]
     assert os.path.getsize(out) > 0
+
+
+def test_live_records_the_lens_look(clip, tmp_path):
+    """`live --effect lens` (headless) renders the call picture with the lens look: the brick
+    wall behind the person loses its fine detail."""
+    out = tmp_path / "lens.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "live", "--no-window", "--effect", "lens", "--record",
+         str(out), "--source", str(clip), "-t", "2"],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with av.open(str(out)) as c:
+        last = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)][-1]
+    with av.open(str(clip)) as c:
+        source = next(iter(c.decode(video=0))).to_ndarray(format="bgr24")
+    h, w = source.shape[:2]
+    last = cv2.resize(last, (w, h), interpolation=cv2.INTER_AREA)  # the same 16:9 field
+    top = slice(0, h // 6)  # above the person's head: all background
+
+    def detail(img):
+        return cv2.Laplacian(cv2.cvtColor(img[top], cv2.COLOR_BGR2GRAY), cv2.CV_32F).var()
+
+    assert detail(last) < 0.3 * detail(source)

@@ -27,7 +27,10 @@ def halvings(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     for step in downscale_steps((w, h), tuple(size)):
         if step != (w // 2, h // 2):
             break  # the last step, never a halving
-        image = cv2.resize(image, step, interpolation=cv2.INTER_AREA)
+        # An odd last row or column is left out: every output pixel is then exactly one 2x2
+        # block (what the GL chain samples), where INTER_AREA would spread 2.01 rows over
+        # each, and a bright light one pixel wide would land differently in the two.
+        image = cv2.resize(image[: 2 * step[1], : 2 * step[0]], step, interpolation=cv2.INTER_AREA)
         w, h = step
     return image
 

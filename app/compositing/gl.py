@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 
 from app.common.images import cover_fit
-from app.common.resize import downscale_steps
+from app.common.resize import downscale, downscale_steps
+from app.compositing import lens
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.errors import FocusCamError
 from app.frames import Matte
@@ -32,8 +33,9 @@ from OpenGL import GL  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
-EFFECT_CODES = {"blur": 0, "replace": 1, "none": 2, "matte": 3}
+EFFECT_CODES = {"blur": 0, "lens": 0, "replace": 1, "none": 2, "matte": 3}
 MAX_TAPS = 32
+MAX_DISC_RADIUS = 12.0  # work pixels; the lens shader's loop grows with the square of it
 
 
 # Renderers that run on the CPU, where the GL path costs more CPU than the CPU compositor.
@@ -215,13 +217,15 @@ class GlCompositor:
     ) -> int:
         """``downscale()`` in passes: each step samples the previous one bilinearly."""
         prog = self._program("resize.frag")
+        prev = src
         for i, size in enumerate(downscale_steps(src, dst)):
             target = self._target(f"{name}{i}", size, (kind,))
             GL.glUseProgram(prog)
             self._bind(prog, 0, "src", tex)
             GL.glUniform2f(self._loc(prog, "out_size"), *size)
+            GL.glUniform1i(self._loc(prog, "halve"), int(size == (prev[0] // 2, prev[1] // 2)))
             self._draw_into(target)
-            tex = target.textures[0]
+            tex, prev = target.textures[0], size
         return tex
 
     def _blurred_background(
@@ -278,6 +282,51 @@ class GlCompositor:
         self._draw_into(out)
         return out.textures[0]
 
+    def _lens_background(
+        self, frame_tex: int, frame_size, matte: Matte, spec: EffectSpec
+    ) -> int | None:
+        """app/compositing/lens.py in passes: highlights expanded at the output size, shrunk
+        (float) to the working size, then both discs, the depth blend and the compression in
+        one pass. The depth estimate is worked out on the CPU (a distance transform of the
+        small matte, a few thousand pixels) and uploaded."""
+        plan = blur_plan(frame_size, spec.strength)
+        if not plan.active:
+            return None
+        work = plan.work_size
+        far_r, near_r = lens.disc_radii(plan.sigma)
+        if far_r > MAX_DISC_RADIUS:
+            raise GlError(f"lens disc of {far_r:.1f} px exceeds {MAX_DISC_RADIUS:.0f}")
+        depth = self.upload("depth", lens.depth_map(downscale(matte.alpha, work)), "r32f")
+        expanded = self._target("expanded", frame_size, ("rgba32f",))
+        prog = self._program("expand.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "src", frame_tex)
+        GL.glUniform1fv(self._loc(prog, "lut"), 256, lens.expand_lut())
+        self._draw_into(expanded)
+        energy = self._resize_chain("energy", expanded.textures[0], frame_size, work, "rgba32f")
+        mh, mw = matte.alpha.shape
+        alpha_small = self._resize_chain(
+            "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"
+        )
+        weight = self._target("weight", work, ("r32f",))
+        out = self._target("lensed", work, ("rgba8",))
+        prog = self._program("weight.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "alpha", alpha_small)
+        self._draw_into(weight)
+        prog = self._program("lens.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "energy", energy)
+        self._bind(prog, 1, "weight", weight.textures[0])
+        self._bind(prog, 2, "depth", depth)
+        GL.glUniform1f(self._loc(prog, "far_radius"), far_r)
+        GL.glUniform1f(self._loc(prog, "near_radius"), near_r)
+        GL.glUniform1f(self._loc(prog, "eps"), FILL_EPS)
+        GL.glUniform1f(self._loc(prog, "gamma"), lens.GAMMA)
+        GL.glUniform1f(self._loc(prog, "shoulder"), lens.SHOULDER)
+        self._draw_into(out)
+        return out.textures[0]
+
     def draw(
         self,
         frame: np.ndarray,
@@ -295,8 +344,6 @@ class GlCompositor:
         ``for_screen`` turns rows and channels for a window (top row up, RGB); without it the
         result is in OpenCV's layout, ready for glReadPixels. ``matte`` None shows the frame.
         """
-        if spec.effect not in EFFECT_CODES:  # the lens look: CPU only, for now
-            raise GlError(f"the {spec.effect} look has no GL shaders yet; use --compositor cpu")
         self._ensure_ready()
         GL.glBindVertexArray(self._vao)
         GL.glDisable(GL.GL_BLEND)
@@ -310,8 +357,9 @@ class GlCompositor:
         background = tex
         if matte is not None:
             self.upload("matte", np.ascontiguousarray(matte.alpha, np.float32), "r32f")
-        if effect == "blur":
-            blurred = self._blurred_background(tex, tuple(size), matte, spec)
+        if effect in ("blur", "lens"):
+            make = self._blurred_background if effect == "blur" else self._lens_background
+            blurred = make(tex, tuple(size), matte, spec)
             if blurred is None:
                 effect = "none"
             else:

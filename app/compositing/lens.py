@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from app.common.resize import downscale
+from app.compositing.spec import FILL_EPS
 
 GAMMA = 2.2
 KNEE = 0.88  # 8-bit values above this (0..1) are treated as highlights ...
@@ -61,6 +62,12 @@ def disc(radius: float) -> np.ndarray:
     return (k / k.sum()).astype(np.float32)
 
 
+def disc_radii(sigma: float) -> tuple[float, float]:
+    """(far, near) disc radius in work pixels for a Gaussian ``sigma`` of the same strength."""
+    radius = DISC_PER_SIGMA * sigma
+    return radius, max(1.0, NEAR_SHARE * radius)
+
+
 def depth_map(alpha_small: np.ndarray) -> np.ndarray:
     """0 (near the subject) .. 1 (far behind), per work pixel, from the matte alone."""
     h, w = alpha_small.shape
@@ -79,8 +86,7 @@ def _masked(energy: np.ndarray, weight: np.ndarray, kernel: np.ndarray) -> np.nd
     num = cv2.filter2D(energy * weight[..., None], -1, kernel, borderType=cv2.BORDER_REFLECT)
     den = cv2.filter2D(weight, -1, kernel, borderType=cv2.BORDER_REFLECT)
     plain = cv2.filter2D(energy, -1, kernel, borderType=cv2.BORDER_REFLECT)
-    eps = 1e-3
-    return (num + eps * plain) / (den + eps)[..., None]
+    return (num + FILL_EPS * plain) / (den + FILL_EPS)[..., None]
 
 
 def lens_background(
@@ -90,8 +96,8 @@ def lens_background(
     Gaussian sigma of the same strength in work pixels; ``alpha_small`` the matte there."""
     energy = downscale(cv2.LUT(frame, expand_lut()), work_size)  # highlights keep their light
     weight = 1.0 - cv2.dilate(alpha_small, np.ones((3, 3), np.uint8))
-    radius = DISC_PER_SIGMA * sigma
-    far = _masked(energy, weight, disc(radius))
-    near = _masked(energy, weight, disc(max(1.0, NEAR_SHARE * radius)))
+    far_r, near_r = disc_radii(sigma)
+    far = _masked(energy, weight, disc(far_r))
+    near = _masked(energy, weight, disc(near_r))
     depth = depth_map(alpha_small)[..., None]
     return compress(near + depth * (far - near))

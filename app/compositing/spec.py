@@ -12,8 +12,9 @@ from app.errors import UsageError
 # Every effect, and what a person picks from (the matte view is for checking, not for calls).
 EFFECTS = ("blur", "lens", "replace", "none", "matte")
 EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "lens": "Lens", "none": "Off"}
-# Effects the GL shaders render; the others are composited on the CPU, under any viewfinder.
-GL_EFFECTS = ("blur", "replace", "none", "matte")
+# Effects the GL shaders render (all of them); any other would be composited on the CPU, under
+# any viewfinder.
+GL_EFFECTS = ("blur", "lens", "replace", "none", "matte")
 
 # Background blur: Gaussian sigma at strength 1, as a share of the frame's shorter side, so the
 # look is the same at 480p and 4K.
