@@ -285,10 +285,10 @@ class GlCompositor:
     def _lens_background(
         self, frame_tex: int, frame_size, matte: Matte, spec: EffectSpec
     ) -> int | None:
-        """app/compositing/lens.py in passes: highlights expanded at the output size, shrunk
-        (float) to the working size, then both discs, the depth blend and the compression in
-        one pass. The depth estimate is worked out on the CPU (a distance transform of the
-        small matte, a few thousand pixels) and uploaded."""
+        """app/compositing/lens.py in passes: highlights expanded at the output size (halved
+        first above 4 MP, as there), shrunk (float) to the working size, then both discs, the
+        depth blend and the compression in one pass. The depth estimate is worked out on the
+        CPU (a distance transform of the small matte, a few thousand pixels) and uploaded."""
         plan = blur_plan(frame_size, spec.strength)
         if not plan.active:
             return None
@@ -297,13 +297,16 @@ class GlCompositor:
         if far_r > MAX_DISC_RADIUS:
             raise GlError(f"lens disc of {far_r:.1f} px exceeds {MAX_DISC_RADIUS:.0f}")
         depth = self.upload("depth", lens.depth_map(downscale(matte.alpha, work)), "r32f")
-        expanded = self._target("expanded", frame_size, ("rgba32f",))
+        esize = lens.expand_size(frame_size, work)
+        if esize != tuple(frame_size):  # a 12 MP photo, 4K: halved in 8 bits first
+            frame_tex = self._resize_chain("lens_src", frame_tex, frame_size, esize)
+        expanded = self._target("expanded", esize, ("rgba32f",))
         prog = self._program("expand.frag")
         GL.glUseProgram(prog)
         self._bind(prog, 0, "src", frame_tex)
         GL.glUniform1fv(self._loc(prog, "lut"), 256, lens.expand_lut())
         self._draw_into(expanded)
-        energy = self._resize_chain("energy", expanded.textures[0], frame_size, work, "rgba32f")
+        energy = self._resize_chain("energy", expanded.textures[0], esize, work, "rgba32f")
         mh, mw = matte.alpha.shape
         alpha_small = self._resize_chain(
             "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"

@@ -8,7 +8,10 @@ Three things make a Gaussian look like a lens:
    as it is, it fades into a grey smudge. So values near white are expanded (into linear light,
    boosted above a knee) before the blur and compressed after it: a clipped light blooms into a
    bright disc. The expansion is a look-up table on the 8-bit frame, done before it is shrunk,
-   so a light a few pixels wide keeps its energy in the reduced copy.
+   so a light a few pixels wide keeps its energy in the reduced copy. Frames above
+   ``EXPAND_MAX_PIXELS`` (a 12 MP photo, 4K) are first halved in 8 bits down to that: a float
+   copy of 12 MP costs more than the rest of the look, and a light that is visible at all at
+   that size spans the two pixels a halving averages.
 3. **Depth.** Blur grows with distance behind the subject. FocusCam knows only the matte, so
    depth is estimated from it: the further from the person's silhouette, the more blur (a
    background far from the person is usually far behind), and lower in the frame is nearer (the
@@ -25,7 +28,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from app.common.resize import downscale
+from app.common.resize import downscale, downscale_steps
 from app.compositing.spec import FILL_EPS
 
 GAMMA = 2.2
@@ -34,6 +37,22 @@ HIGHLIGHT_GAIN = 150.0  # ... and clipped white holds this much more light than 
 SHOULDER = 0.8  # after the blur, linear values above this roll off softly to white
 DISC_PER_SIGMA = 2.2  # disc radius per Gaussian sigma of the same strength
 NEAR_SHARE = 0.45  # the nearest background gets this share of the full disc
+
+
+EXPAND_MAX_PIXELS = 4_200_000  # 1080p and 1440p are expanded at full size, 4K and 12 MP halved
+
+
+def expand_size(
+    size: tuple[int, int], work_size: tuple[int, int], max_pixels: int = EXPAND_MAX_PIXELS
+) -> tuple[int, int]:
+    """Where the highlights are expanded: ``size`` halved (the first steps of its downscale to
+    ``work_size``) until it is at most ``max_pixels``."""
+    w, h = size
+    for step in downscale_steps(size, work_size):
+        if w * h <= max_pixels or step != (w // 2, h // 2):
+            break
+        w, h = step
+    return w, h
 
 
 @lru_cache(maxsize=1)
@@ -90,10 +109,17 @@ def _masked(energy: np.ndarray, weight: np.ndarray, kernel: np.ndarray) -> np.nd
 
 
 def lens_background(
-    frame: np.ndarray, alpha_small: np.ndarray, work_size: tuple[int, int], sigma: float
+    frame: np.ndarray,
+    alpha_small: np.ndarray,
+    work_size: tuple[int, int],
+    sigma: float,
+    expand_max_pixels: int = EXPAND_MAX_PIXELS,
 ) -> np.ndarray:
     """The background as a lens renders it, at ``work_size`` (BGR uint8). ``sigma`` is the
     Gaussian sigma of the same strength in work pixels; ``alpha_small`` the matte there."""
+    h, w = frame.shape[:2]
+    # Only halvings, and only above expand_max_pixels.
+    frame = downscale(frame, expand_size((w, h), work_size, expand_max_pixels))
     energy = downscale(cv2.LUT(frame, expand_lut()), work_size)  # highlights keep their light
     weight = 1.0 - cv2.dilate(alpha_small, np.ones((3, 3), np.uint8))
     far_r, near_r = disc_radii(sigma)
