@@ -191,12 +191,13 @@ def test_memory_does_not_grow_frame_after_frame():
 
 def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
     """A paced (live) step runs OpenCV without its own thread pool up to ~1080p (the pool's
-    threads only wait for busy cores there) and with it at 4K; a batch step leaves it alone.
-    The picture does not depend on it."""
+    threads only wait for busy cores there) and with it at 4K, and gives it back when closed;
+    a batch step leaves it alone. The picture does not depend on it."""
     from app.compositing.cpu import CpuCompositor
     from app.engine.step import FrameStep
     from app.segmentation.engine import SegmentationEngine
 
+    cv2.setNumThreads(-1)
     default = cv2.getNumThreads()
     spec = EffectSpec("blur", 0.6)
     frame = Scene((1280, 720), "coffee.png", "still", noise=2.0).frame(0).image
@@ -210,6 +211,8 @@ def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
             big = cv2.resize(frame, (3840, 2160))
             live.run(big, spec)
             assert cv2.getNumThreads() == default
+            live.run(frame, spec)
+        assert cv2.getNumThreads() == default  # a closed live step leaves the pool as it was
     finally:
         cv2.setNumThreads(-1)
     assert np.array_equal(pooled, lean)

@@ -66,6 +66,8 @@ class FrameStep:
         self.engine.reset()
 
     def close(self) -> None:
+        if self.paced and self._size is not None:
+            fit_opencv_pool(None)  # the pool back as it was for whatever runs next
         self.engine.close()
         self.compositor.close()
 
