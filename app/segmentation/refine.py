@@ -149,7 +149,8 @@ class MatteRefiner:
         filter's image statistics. Nothing is remembered until ``finish``.
         """
         p = self.params
-        luma = cv2.cvtColor(guide_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32) * (1.0 / 255.0)
+        luma = cv2.cvtColor(guide_bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        luma *= 1.0 / 255.0  # in place: one pass and no temporary, per frame
         small = cv2.resize(luma, mask_size, interpolation=cv2.INTER_AREA)
         motion = None
         prev_l, prev_s = self._prev_luma, self._prev_small
@@ -171,7 +172,10 @@ class MatteRefiner:
                 k_luma = cv2.resize(
                     k_motion, (luma.shape[1], luma.shape[0]), interpolation=cv2.INTER_LINEAR
                 )
-                luma = prev_l + k_luma * (luma - prev_l)
+                # luma = prev_l + k_luma * (luma - prev_l), in place (luma is this frame's own)
+                np.subtract(luma, prev_l, out=luma)
+                np.multiply(luma, k_luma, out=luma)
+                np.add(luma, prev_l, out=luma)
                 small = prev_s + k_motion * (small - prev_s)
         stats = guide_stats(small, p.guided_radius, p.guided_eps) if p.guided else None
         return GuideWork(guide_bgr, luma, small, motion, stats)
