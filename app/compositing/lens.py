@@ -10,8 +10,8 @@ Three things make a Gaussian look like a lens:
    bright disc. The expansion is a look-up table on the 8-bit frame, done before it is shrunk,
    so a light a few pixels wide keeps its energy in the reduced copy. Frames above
    ``EXPAND_MAX_PIXELS`` (a 12 MP photo, 4K) are first halved in 8 bits down to that: a float
-   copy of 12 MP costs more than the rest of the look, and a light that is visible at all at
-   that size spans the two pixels a halving averages.
+   copy of 12 MP costs more than the rest of the look, and at that size a light spans several
+   pixels, so it keeps most of its bloom (at least 80% in tests/test_lens.py).
 3. **Depth.** Blur grows with distance behind the subject. FocusCam knows only the matte, so
    depth is estimated from it: the further from the person's silhouette, the more blur (a
    background far from the person is usually far behind), and lower in the frame is nearer (the
