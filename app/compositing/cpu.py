@@ -9,7 +9,7 @@ from app.common.images import alpha_u8, cover_fit
 from app.common.resize import downscale
 from app.common.worker import WorkerThread
 from app.compositing.lens import lens_background
-from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, blur_plan
+from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, background_weight, blur_plan
 from app.frames import Matte
 
 
@@ -29,9 +29,7 @@ def masked_background_blur(
     blur fills in (it only shows under the person).
     """
     img, blurred = parts
-    # A work pixel on the outline is part person: grow the matte by one pixel so that no person
-    # colour gets into the average at all.
-    wgt = cv2.subtract(1.0, cv2.dilate(alpha_small, np.ones((3, 3), np.uint8)))
+    wgt = background_weight(alpha_small)
     k = (ksize, ksize)
     num = cv2.GaussianBlur(img * wgt[..., None], k, sigma, borderType=cv2.BORDER_REFLECT)
     den = cv2.GaussianBlur(wgt, k, sigma, borderType=cv2.BORDER_REFLECT)

@@ -228,6 +228,20 @@ class GlCompositor:
             tex, prev = target.textures[0], size
         return tex
 
+    def _background_weight(self, matte: Matte, work: tuple[int, int]) -> _Target:
+        """spec.background_weight in passes: the matte at the working size (the same steps as
+        the CPU's downscale), then 1 - its one-pixel growth."""
+        mh, mw = matte.alpha.shape
+        alpha_small = self._resize_chain(
+            "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"
+        )
+        weight = self._target("weight", work, ("r32f",))
+        prog = self._program("weight.frag")
+        GL.glUseProgram(prog)
+        self._bind(prog, 0, "alpha", alpha_small)
+        self._draw_into(weight)
+        return weight
+
     def _blurred_background(
         self, frame_tex: int, frame_size, matte: Matte, spec: EffectSpec
     ) -> int | None:
@@ -241,19 +255,10 @@ class GlCompositor:
         else:
             src, src_size = frame_tex, frame_size
         small = self._resize_chain("small", src, src_size, work)
-        # The matte at the working size (the same steps as the CPU's), then the background
-        # weight. (Targets are made before textures are bound: making one binds its texture.)
-        mh, mw = matte.alpha.shape
-        alpha_small = self._resize_chain(
-            "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"
-        )
-        weight = self._target("weight", work, ("r32f",))
+        weight = self._background_weight(matte, work)
+        # (Targets are made before textures are bound: making one binds its texture.)
         blur_targets = [self._target(n, work, ("rgba32f", "rgba32f")) for n in ("bh", "bv")]
         out = self._target("blurred", work, ("rgba8",))
-        prog = self._program("weight.frag")
-        GL.glUseProgram(prog)
-        self._bind(prog, 0, "alpha", alpha_small)
-        self._draw_into(weight)
         # Separable Gaussian of (image * weight, weight) and of the plain image.
         kernel = cv2.getGaussianKernel(plan.ksize, plan.sigma, cv2.CV_32F).ravel()
         if kernel.size > MAX_TAPS:
@@ -307,16 +312,8 @@ class GlCompositor:
         GL.glUniform1fv(self._loc(prog, "lut"), 256, lens.expand_lut())
         self._draw_into(expanded)
         energy = self._resize_chain("energy", expanded.textures[0], esize, work, "rgba32f")
-        mh, mw = matte.alpha.shape
-        alpha_small = self._resize_chain(
-            "alpha_small", self._textures["matte"][0], (mw, mh), work, "r32f"
-        )
-        weight = self._target("weight", work, ("r32f",))
+        weight = self._background_weight(matte, work)
         out = self._target("lensed", work, ("rgba8",))
-        prog = self._program("weight.frag")
-        GL.glUseProgram(prog)
-        self._bind(prog, 0, "alpha", alpha_small)
-        self._draw_into(weight)
         prog = self._program("lens.frag")
         GL.glUseProgram(prog)
         self._bind(prog, 0, "energy", energy)

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from app.common.resize import downscale, downscale_steps
-from app.compositing.spec import FILL_EPS
+from app.compositing.spec import FILL_EPS, background_weight
 
 GAMMA = 2.2
 KNEE = 0.88  # 8-bit values above this (0..1) are treated as highlights ...
@@ -121,7 +121,7 @@ def lens_background(
     # Only halvings, and only above expand_max_pixels.
     frame = downscale(frame, expand_size((w, h), work_size, expand_max_pixels))
     energy = downscale(cv2.LUT(frame, expand_lut()), work_size)  # highlights keep their light
-    weight = 1.0 - cv2.dilate(alpha_small, np.ones((3, 3), np.uint8))
+    weight = background_weight(alpha_small)
     far_r, near_r = disc_radii(sigma)
     far = _masked(energy, weight, disc(far_r))
     near = _masked(energy, weight, disc(near_r))

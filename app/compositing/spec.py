@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from app.errors import UsageError
@@ -70,3 +71,13 @@ def blur_plan(size: tuple[int, int], strength: float) -> BlurPlan:
     sigma = sigma_full * work[0] / w
     ksize = 2 * math.ceil(3.0 * sigma) + 1 if sigma > 0 else 1
     return BlurPlan(work, sigma, ksize)
+
+
+_K_RIM = np.ones((3, 3), np.uint8)
+
+
+def background_weight(alpha_small: np.ndarray) -> np.ndarray:
+    """How much each work pixel counts as background for the mask-aware blur and lens looks:
+    1 - the matte grown by one pixel (a pixel on the outline is part person, so no person
+    colour gets into the average at all). shaders/weight.frag.glsl is the same."""
+    return cv2.subtract(1.0, cv2.dilate(alpha_small, _K_RIM))

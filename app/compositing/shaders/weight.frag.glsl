@@ -1,4 +1,5 @@
-// Background weight for the mask-aware blur: 1 - (matte grown by one pixel, 3x3 max).
+// Background weight for the mask-aware blur and lens (spec.background_weight in
+// app/compositing/spec.py): 1 - (matte grown by one pixel, 3x3 max).
 uniform sampler2D alpha;
 out vec4 color;
 void main() {
