@@ -13,10 +13,8 @@ from pathlib import Path
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.framing import AutoFramer, call_frame, crop_16_9
-from app.lab.pictures import side_by_side
+from app.lab.pictures import save_side_by_side
 from app.lab.synthetic import Actor, Scene
-from app.outputs.files import write_file
-from app.outputs.images import encode_image
 from app.segmentation.engine import SegmentationEngine
 
 
@@ -34,9 +32,7 @@ def main() -> int:
             rect = framer.update(matte.alpha, (1280, 720), t_ns)
         plain = call_frame(comp, frame, matte, spec, crop_16_9((1280, 720)), (640, 360))
         framed = call_frame(comp, frame, matte, spec, rect, (640, 360))
-    both = side_by_side(plain, framed, ("call picture", "with auto-framing"))
-    write_file(target, encode_image(both, ".jpg", 88), overwrite=True)
-    print(f"wrote {target}")
+    save_side_by_side(target, plain, framed, ("call picture", "with auto-framing"))
     return 0
 
 

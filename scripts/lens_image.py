@@ -12,10 +12,8 @@ from pathlib import Path
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.lab.pictures import side_by_side
+from app.lab.pictures import save_side_by_side
 from app.lab.synthetic import Actor, Scene
-from app.outputs.files import write_file
-from app.outputs.images import encode_image
 from app.segmentation.engine import SegmentationEngine
 
 
@@ -28,9 +26,7 @@ def main() -> int:
         matte, _ = engine.process(frame)
         blur = comp.render(frame, matte, EffectSpec("blur", 0.6), (960, 540)).copy()
         lens = comp.render(frame, matte, EffectSpec("lens", 0.6), (960, 540)).copy()
-    both = side_by_side(blur, lens, ("blur", "lens"))
-    write_file(target, encode_image(both, ".jpg", 88), overwrite=True)
-    print(f"wrote {target}")
+    save_side_by_side(target, blur, lens, ("blur", "lens"))
     return 0
 
 
