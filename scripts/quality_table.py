@@ -1,9 +1,9 @@
 """The README's quality table: every scene of the quality catalogue, raw model vs FocusCam.
 
-Runs each scene of app/evaluation.py's QUALITY_SCENES through the live engine (LiteRT) and prints
-a Markdown table: IoU, boundary F1, flicker, frames where a present person vanished, frames to
-acquire a newcomer, and the share of frames where something that is not a person was called
-one. tests/test_quality.py asserts the targets on the same numbers.
+Runs each scene of app/lab/evaluation.py's QUALITY_SCENES through the live engine (LiteRT) and
+prints a Markdown table: IoU, boundary F1, flicker, frames where a present person vanished,
+frames to acquire a newcomer, and the share of frames where something that is not a person was
+called one. tests/test_quality.py asserts the targets on the same numbers.
 Run: .venv/bin/python scripts/quality_table.py [--json PATH]
 """
 

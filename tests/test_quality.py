@@ -1,5 +1,5 @@
 """The subject is never lost, and nothing else becomes the subject: every scene of the quality
-catalogue (app/evaluation.py) through the live engine, against the raw model on the same frames.
+catalogue (app/lab/evaluation.py) through the live engine, against the raw model on the same frames.
 The README's quality table comes from the same function (scripts/quality_table.py)."""
 
 from __future__ import annotations

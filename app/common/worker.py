@@ -20,6 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+import cv2
+
 T = TypeVar("T")
 
 
@@ -87,8 +89,6 @@ OWN_POOL_MIN_PIXELS = 3_000_000
 def fit_opencv_pool(size: tuple[int, int] | None) -> None:
     """Size OpenCV's thread pool for frames of ``size`` (w, h): one thread (no pool) up to
     ``OWN_POOL_MIN_PIXELS``, the default above or for None. Process-wide; cheap to repeat."""
-    import cv2
-
     want = 1 if size is not None and size[0] * size[1] < OWN_POOL_MIN_PIXELS else -1
     if want == 1 and cv2.getNumThreads() != 1:
         cv2.setNumThreads(1)

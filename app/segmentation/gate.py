@@ -4,7 +4,7 @@ The selfie model lights up more than people: a cat's face, a coffee cup filling 
 face on a poster. Dropping everything without a face detection (the old rule) lost real people
 whose face the detector missed, which is far worse: a user blurred away cannot fix it, while a
 visible cat can be lived with. So a blob is a person on any of this evidence, measured on the
-synthetic truth scenes (app/evaluation.py; numbers in the README):
+synthetic truth scenes (app/lab/evaluation.py; numbers in the README):
 
 1. **It was a person last frame** (it overlaps last frame's people): turning away, looking down
    or a hand before the face never makes someone vanish.
