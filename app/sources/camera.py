@@ -9,7 +9,14 @@ import sys
 import cv2
 import numpy as np
 
-from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo, usable_fps
+from app.sources.base import (
+    FRONT,
+    ONE_DECODE_THREAD,
+    FrameSource,
+    SourceError,
+    SourceInfo,
+    usable_fps,
+)
 from app.sources.registry import (
     DEFAULT_CAMERA_FPS,
     DEFAULT_CAMERA_SIZE,
@@ -114,7 +121,7 @@ class CameraSource(FrameSource):
             try:
                 # Streams get FFmpeg's own time limits, so that a reader left behind by the
                 # capture thread's watchdog ends soon (FFmpeg waits 30 s or more by default).
-                params = STREAM_TIMEOUTS if is_stream(self.target) else []
+                params = STREAM_TIMEOUTS + ONE_DECODE_THREAD if is_stream(self.target) else []
                 cap = cv2.VideoCapture(self.target, api, params)
             except cv2.error:
                 cap = None

@@ -11,7 +11,14 @@ import numpy as np
 
 from app.common.images import IMAGE_EXTS, check_pixels, read_image, regular_file
 from app.errors import FocusCamError
-from app.sources.base import BACK, FrameSource, SourceError, SourceInfo, usable_fps
+from app.sources.base import (
+    BACK,
+    ONE_DECODE_THREAD,
+    FrameSource,
+    SourceError,
+    SourceInfo,
+    usable_fps,
+)
 from app.sources.registry import Backend, register
 
 logger = logging.getLogger(__name__)
@@ -75,7 +82,8 @@ class FileSource(FrameSource):
 
     def _open_video(self) -> cv2.VideoCapture:
         try:
-            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+            params = ONE_DECODE_THREAD if self.paced else []
+            cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, params)
         except cv2.error:
             cap = None
         if cap is None or not cap.isOpened():
