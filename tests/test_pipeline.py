@@ -216,3 +216,20 @@ def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
     finally:
         cv2.setNumThreads(-1)
     assert np.array_equal(pooled, lean)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160), (1280, 720)])
+def test_a_step_shown_smaller_draws_what_the_whole_frame_gives(size):
+    """A live step at the window's size starts from the engine's halvings of the frame where
+    the view is on their way (1080p and 4K at 960x540): the picture is the one the compositor
+    makes from the whole frame with the same matte."""
+    from app.compositing.cpu import CpuCompositor
+    from app.engine.step import FrameStep
+    from app.segmentation.engine import SegmentationEngine
+
+    spec = EffectSpec("blur", 0.6)
+    frame = Scene(size, "coffee.png", "still", noise=2.0).frame(0).image
+    with FrameStep(SegmentationEngine(video=False), CpuCompositor(), paced=True) as step:
+        picture, matte, _ = step.run(frame, spec, size=(960, 540))
+        ref = CpuCompositor().render(frame, matte, spec, (960, 540))
+    assert np.array_equal(picture, ref)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from app.common.resize import halved_on_the_way
 from app.common.worker import fit_opencv_pool
 from app.compositing.base import Compositor
 from app.compositing.spec import EffectSpec
@@ -57,7 +58,12 @@ class FrameStep:
         picture = None
         if composite:
             t0 = time.perf_counter()
-            picture = self.compositor.render(image, matte, spec, size, out=out)
+            # A 1080p or 4K frame shown at 960x540 is scaled by halvings, and the engine has
+            # just made them: the compositor starts from there instead of the whole frame.
+            src, halved = image, self.engine.last_halved
+            if halved is not None and halved_on_the_way((w, h), halved.shape[1::-1], size):
+                src = halved
+            picture = self.compositor.render(src, matte, spec, size, out=out)
             timings["composite"] = (time.perf_counter() - t0) * 1e3
         return picture, matte, timings
 
