@@ -148,3 +148,65 @@ def test_a_background_started_while_the_model_runs_gives_the_same_picture(scene_
     assert np.array_equal(
         comp.render(f0, m0, spec, half), CpuCompositor().render(f0, m0, spec, half)
     )
+
+
+@pytest.mark.parametrize(
+    "src, dst, exact",
+    [
+        ((1280, 720), (960, 540), True),  # the 720p camera in the default window: 4 -> 3
+        ((1920, 1080), (960, 540), True),  # a halving
+        ((3841, 2161), (960, 540), True),  # two halvings, odd last row and column
+        ((2560, 1440), (960, 540), True),  # a halving, then 4 -> 3
+        ((1280, 720), (1000, 563), False),  # 32 -> 25 across, 720 -> 563 down
+        ((1280, 960), (700, 525), False),
+        ((1281, 721), (960, 540), True),  # no short repeat: the whole width and height
+    ],
+)
+def test_downscale_regions_give_those_parts_of_the_whole_downscale(src, dst, exact):
+    from app.common.resize import downscale_regions
+
+    rng = np.random.default_rng(7)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (src[1], src[0], 3), np.uint8), (5, 5), 1.0)
+    whole = downscale(image, dst)
+    w, h = dst
+    for _ in range(12):
+        x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+        box = (x0, y0, int(rng.integers(x0 + 1, w + 1)), int(rng.integers(y0 + 1, h + 1)))
+        out = np.full_like(whole, 77)
+        ((X0, Y0, X1, Y1),) = downscale_regions(image, dst, [box], out)
+        assert X0 <= box[0] and Y0 <= box[1] and X1 >= box[2] and Y1 >= box[3]
+        part, ref = out[Y0:Y1, X0:X1].astype(int), whole[Y0:Y1, X0:X1]
+        assert np.abs(part - ref).max() <= (0 if exact else 1)
+        outside = np.ones((h, w), bool)
+        outside[Y0:Y1, X0:X1] = False
+        assert (out[outside] == 77).all()  # nothing written outside the box
+
+
+def _person_alpha(mw, mh, x):
+    """A soft head-and-shoulders matte at column ``x`` (matte pixels), standing on the bottom."""
+    a = np.zeros((mh, mw), np.float32)
+    cv2.ellipse(a, (x, mh // 3), (mw // 12, mh // 6), 0, 0, 360, 1.0, -1)
+    cv2.rectangle(a, (x - mw // 6, mh // 2), (x + mw // 6, mh), 1.0, -1)
+    return cv2.GaussianBlur(a, (9, 9), 2.5)
+
+
+@pytest.mark.parametrize("effect", ["blur", "replace"])
+def test_a_view_scaled_only_around_the_person_is_the_whole_picture(effect):
+    """Shown smaller than the frame, blur and replace scale only the part of the frame around
+    the person; the picture is the one made from the whole frame scaled down, frame after
+    frame as the person moves (nothing of an earlier frame shows through)."""
+    from app.lab.synthetic import Scene
+
+    scene = Scene((1280, 720), "coffee.png", "moving", noise=2.0)
+    bg = np.zeros((90, 160, 3), np.uint8)
+    bg[:] = (40, 200, 90)
+    spec = EffectSpec(effect, 0.7, background=bg if effect == "replace" else None)
+    view = (960, 540)
+    comp, fresh = CpuCompositor(), CpuCompositor()
+    for i, x in enumerate([120, 300, 420, 200]):
+        frame = scene.frame(i * 7).image
+        guide = downscale(frame, (512, 288))
+        matte = Matte(alpha=_person_alpha(512, 288, x), guide=guide)
+        out = comp.render(frame, matte, spec, view)
+        ref = fresh.render(downscale(frame, view), matte, spec)  # already at the view size
+        assert np.array_equal(out, ref), (i, np.abs(out.astype(int) - ref).max())
