@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import cv2
 import numpy as np
 
@@ -62,43 +60,6 @@ def halved_on_the_way(src: tuple[int, int], mid: tuple[int, int], dst: tuple[int
         if step == tuple(mid):
             return True
     return False
-
-
-def downscale_regions(
-    image: np.ndarray,
-    size: tuple[int, int],
-    boxes: list[tuple[int, int, int, int]],
-    out: np.ndarray,
-) -> list[tuple[int, int, int, int]]:
-    """``out[y0:y1, x0:x1] = downscale(image, size)[y0:y1, x0:x1]`` for each ``(x0, y0, x1,
-    y1)`` in ``boxes``, reading and scaling only those parts of ``image``. Each box is first
-    widened to where the scaling repeats (every 3 output pixels for 4 source ones at 1280 ->
-    960; halvings at even source pixels), so each pixel is worked out from the same source
-    pixels with the same weights as in the whole ``downscale``: the same value (halvings and
-    3:4 exactly; at other ratios OpenCV's rounding of the sample positions can differ by one
-    level in a few pixels). Returns the widened boxes; ``out`` (``size``, the image's dtype) is
-    left alone outside them."""
-    full = (image.shape[1], image.shape[0])
-    mid, n = full, 0  # ``n`` halvings come first, and end at ``mid``
-    for step in downscale_steps(full, tuple(size)):
-        if step != (mid[0] // 2, mid[1] // 2):
-            break
-        mid, n = step, n + 1
-    # Per axis: output pixels come in runs of p from q ``mid`` pixels (p/q in lowest terms).
-    ratios = [Fraction(mid[a], size[a]) for a in (0, 1)]
-    done = []
-    for box in boxes:
-        spans = []
-        for a in (0, 1):
-            p, q = ratios[a].denominator, ratios[a].numerator
-            lo, hi = box[a] // p * p, min(size[a], -(-box[a + 2] // p) * p)
-            m_lo, m_hi = lo * q // p, (mid[a] if hi == size[a] else hi * q // p)
-            spans.append((lo, hi, m_lo << n, full[a] if m_hi == mid[a] else m_hi << n))
-        (x0, x1, sx0, sx1), (y0, y1, sy0, sy1) = spans
-        if x1 > x0 and y1 > y0:
-            out[y0:y1, x0:x1] = downscale(image[sy0:sy1, sx0:sx1], (x1 - x0, y1 - y0))
-        done.append((x0, y0, x1, y1))
-    return done
 
 
 def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from app.common.images import alpha_u8, cover_fit
-from app.common.resize import downscale, downscale_regions
+from app.common.resize import downscale
 from app.common.worker import WorkerThread
 from app.compositing.lens import lens_background
 from app.compositing.spec import FILL_EPS, BlurPlan, EffectSpec, background_weight, blur_plan
@@ -47,15 +47,6 @@ class _Buffers:
         self.size = (w, h)
         self.alpha = np.empty((h, w), np.float32)
         self.inv = np.empty((h, w), np.float32)
-        self._frame: np.ndarray | None = None
-
-    @property
-    def frame(self) -> np.ndarray:
-        """The frame scaled to the output size, where only the person's part is filled in."""
-        if self._frame is None:
-            w, h = self.size
-            self._frame = np.empty((h, w, 3), np.uint8)
-        return self._frame
 
 
 # The blend is planned on cells of this many matte rows and columns: small enough to follow the
@@ -177,40 +168,6 @@ class CpuCompositor:
             parts = plain_blur(downscale(src, plan.work_size), plan.sigma, plan.ksize)
         return masked_background_blur(parts, alpha_small, plan.sigma, plan.ksize)
 
-    @staticmethod
-    def _person_only(spec: EffectSpec, matte: Matte, size: tuple[int, int]) -> bool:
-        """Whether ``render`` reads the frame only where the person is (the blend rectangles):
-        a replaced background, or a blur made from the guide. The lens look and a blur from
-        the frame itself read all of it."""
-        if spec.effect == "replace":
-            return True
-        plan = blur_plan(size, spec.strength)
-        return spec.effect == "blur" and plan.active and plan.from_guide(matte.guide)
-
-    @staticmethod
-    def _scaled(
-        frame: np.ndarray,
-        size: tuple[int, int],
-        rects: list[tuple[int, int, int, int, int]],
-        person_only: bool,
-        buf: _Buffers,
-    ) -> np.ndarray:
-        """``frame`` at ``size``: all of it, or (``person_only``) where the blend rectangles
-        are, band by band, in ``buf.frame``. A person fills a third of a typical frame, and
-        scaling the rest, which the background covers, was the largest single cost of a live
-        frame."""
-        if (frame.shape[1], frame.shape[0]) == size:
-            return frame
-        if not person_only:
-            return downscale(frame, size)
-        bands: dict[tuple[int, int], list[int]] = {}  # (y0, y1) -> [x0, x1] over the band
-        for _, x0, y0, x1, y1 in rects:
-            span = bands.setdefault((y0, y1), [x0, x1])
-            span[0], span[1] = min(span[0], x0), max(span[1], x1)
-        boxes = [(x0, y0, x1, y1) for (y0, y1), (x0, x1) in bands.items()]
-        downscale_regions(frame, size, boxes, buf.frame)
-        return buf.frame
-
     def render(
         self,
         frame: np.ndarray,
@@ -224,13 +181,14 @@ class CpuCompositor:
         Written into ``out`` when given (same size, uint8 BGR), which saves a fresh allocation
         per frame; otherwise a new array.
         """
-        src = frame
-        size = (frame.shape[1], frame.shape[0]) if size is None else tuple(size)
-        w, h = size
+        h, w = frame.shape[:2]
+        if size is not None and tuple(size) != (w, h):
+            frame = downscale(frame, tuple(size))
+            h, w = frame.shape[:2]
         if out is None or out.shape != (h, w, 3):
             out = np.empty((h, w, 3), np.uint8)
         if spec.effect == "none":
-            np.copyto(out, downscale(src, size))
+            np.copyto(out, frame)
             return out
         buf = self._buffers(w, h)
         if spec.effect == "matte":
@@ -246,7 +204,6 @@ class CpuCompositor:
         )
         try:
             rects = blend_plan(matte.alpha, (w, h))
-            frame = self._scaled(src, size, rects, self._person_only(spec, matte, size), buf)
             if spec.effect == "replace":
                 assert spec.background is not None
                 np.copyto(out, self._replacement(spec.background, (w, h)))
