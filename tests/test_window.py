@@ -499,3 +499,34 @@ def test_the_lens_look_in_the_live_preview(qtbot, settings, scene_clip):
     assert win.viewfinder.result.request.spec.effect == "lens"
     assert win.strength.isEnabled()
     win.close()
+
+
+def test_the_viewfinder_paints_the_picture_exactly_and_black_around_it(qtbot):
+    """A picture narrower than the viewfinder (a 4:3 camera in a 16:9 window) is painted at
+    the centre, pixel for pixel, with black bars beside it, also after a picture that filled
+    the whole viewfinder (nothing of it is left in the bars)."""
+    from app.frames import Frame, Matte
+    from app.pipeline import OutputRequest, Result
+    from app.ui.viewfinder import Viewfinder
+
+    vf = Viewfinder()
+    qtbot.addWidget(vf)
+    vf.resize(320, 180)
+    vf.show()
+    qtbot.waitExposed(vf)
+
+    def show(view):
+        h, w = view.shape[:2]
+        frame = Frame(view, 0, 0)
+        matte = Matte(alpha=np.ones((h, w), np.float32), guide=view)
+        vf.show_result(Result(frame, matte, OutputRequest(), view, None, {}))
+        vf.repaint()
+        return grab(vf)
+
+    rng = np.random.default_rng(3)
+    wide = rng.integers(100, 256, (180, 320, 3), np.uint8)
+    assert np.array_equal(show(wide), wide)
+    narrow = rng.integers(100, 256, (180, 240, 3), np.uint8)
+    painted = show(narrow)
+    assert np.array_equal(painted[:, 40:280], narrow)
+    assert painted[:, :40].max() == 0 and painted[:, 280:].max() == 0

@@ -5,6 +5,8 @@ The HUD, messages and flash are shared with the GL viewfinder (OverlayMixin).
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from PyQt6.QtCore import QRect, QRectF, Qt, QTimer, pyqtSignal
@@ -22,6 +24,21 @@ def to_qimage(bgr: np.ndarray) -> QImage:
     """A QImage that shares ``bgr``'s memory (keep the array alive while it is painted)."""
     h, w = bgr.shape[:2]
     return QImage(bgr.data, w, h, bgr.strides[0], QImage.Format.Format_BGR888)
+
+
+def _fill_around(p: QPainter, widget: QRect, picture: QRectF) -> None:
+    """Paint ``widget`` black where ``picture`` does not cover every pixel fully."""
+    black = QColor(0, 0, 0)
+    x0, y0 = math.ceil(picture.left()), math.ceil(picture.top())
+    x1, y1 = math.floor(picture.right()), math.floor(picture.bottom())
+    w, h = widget.width(), widget.height()
+    if x1 <= x0 or y1 <= y0:
+        p.fillRect(widget, black)
+        return
+    for x, y, rw, rh in ((0, 0, w, y0), (0, y1, w, h - y1), (0, y0, x0, y1 - y0),
+                         (x1, y0, w - x1, y1 - y0)):  # fmt: skip
+        if rw > 0 and rh > 0:
+            p.fillRect(QRect(x, y, rw, rh), black)
 
 
 class OverlayMixin:
@@ -194,9 +211,11 @@ class Viewfinder(OverlayMixin, QWidget):
     # -- painting ----------------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor(0, 0, 0))
-        if self._image is not None:
+        if self._image is None:
+            p.fillRect(self.rect(), QColor(0, 0, 0))
+        else:
             target = self.picture_rect()
+            _fill_around(p, self.rect(), target)  # not under the picture: one write per pixel
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             p.drawImage(target, self._image)
             if self._self_view is not None:
