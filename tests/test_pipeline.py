@@ -218,18 +218,23 @@ def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
     assert np.array_equal(pooled, lean)
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160), (1280, 720)])
-def test_a_step_shown_smaller_draws_what_the_whole_frame_gives(size):
-    """A live step at the window's size starts from the engine's halvings of the frame where
-    the view is on their way (1080p and 4K at 960x540): the picture is the one the compositor
-    makes from the whole frame with the same matte."""
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (3840, 2160)])
+def test_a_step_shown_smaller_segments_the_picture_and_draws_the_whole_frames_picture(size):
+    """A live step shown smaller than the frame (the default window's 912x513) scales the frame
+    down once and segments that: the picture is the one the compositor makes from the whole
+    frame with the same matte, and the matte finds the person as the whole frame's does."""
     from app.compositing.cpu import CpuCompositor
     from app.engine.step import FrameStep
+    from app.lab.metrics import iou
     from app.segmentation.engine import SegmentationEngine
 
     spec = EffectSpec("blur", 0.6)
-    frame = Scene(size, "coffee.png", "still", noise=2.0).frame(0).image
+    scene = Scene(size, "coffee.png", "still", noise=2.0).frame(0)
+    frame, view = scene.image, (912, 513)
     with FrameStep(SegmentationEngine(video=False), CpuCompositor(), paced=True) as step:
-        picture, matte, _ = step.run(frame, spec, size=(960, 540))
-        ref = CpuCompositor().render(frame, matte, spec, (960, 540))
+        picture, matte, _ = step.run(frame, spec, size=view)
+        ref = CpuCompositor().render(frame, matte, spec, view)
+        _, whole, _ = step.run(frame, spec)  # composited at the frame's size: the whole frame
     assert np.array_equal(picture, ref)
+    found = iou(cv2.resize(matte.alpha, size), scene.truth)
+    assert found > 0.8 and found > iou(cv2.resize(whole.alpha, size), scene.truth) - 0.01

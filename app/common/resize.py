@@ -48,20 +48,6 @@ def downscale_steps(src: tuple[int, int], dst: tuple[int, int]) -> list[tuple[in
     return steps
 
 
-def halved_on_the_way(src: tuple[int, int], mid: tuple[int, int], dst: tuple[int, int]) -> bool:
-    """Whether ``downscale`` from ``src`` to ``dst`` passes ``mid`` by halvings alone: then
-    ``downscale`` of that halving (``halvings(image, mid)``) to ``dst`` is ``downscale(image, dst)``
-    exactly, without reading the large image again."""
-    w, h = src
-    for step in downscale_steps(src, dst):
-        if step != (w // 2, h // 2):
-            return False
-        w, h = step
-        if step == tuple(mid):
-            return True
-    return False
-
-
 def fit_long_side(size: tuple[int, int], long_side: int) -> tuple[int, int]:
     """``size`` scaled (never up) so its longer side is at most ``long_side``, aspect kept."""
     w, h = size

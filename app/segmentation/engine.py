@@ -57,9 +57,6 @@ class SegmentationEngine:
         self._model_thread = WorkerThread("focuscam-model")
         self._last_model: str | None = None
         self.last_prob: np.ndarray | None = None  # the model's raw output for the last frame
-        # The last frame after the halvings its guide and model input start from: what a
-        # compositor scaling the frame down the same way can start from (``FrameStep``).
-        self.last_halved: np.ndarray | None = None
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
         else:
@@ -111,7 +108,7 @@ class SegmentationEngine:
         # The guide and the model's input share their first halvings. The model runs on the
         # engine's model thread (it releases the GIL and keeps one core busy) from there, while
         # the guide is finished and the frame's share of refinement is done on this one.
-        base = self.last_halved = halvings(image, guide_size)
+        base = halvings(image, guide_size)
         ts_ms = None if t_ns is None else t_ns // 1_000_000
         running = self._model_thread.submit(self._segment, name, base, model_size, ts_ms)
         try:
