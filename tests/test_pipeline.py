@@ -223,6 +223,7 @@ def test_a_step_shown_smaller_segments_the_picture_and_draws_the_whole_frames_pi
     """A live step shown smaller than the frame (the default window's 912x513) scales the frame
     down once and segments that: the picture is the one the compositor makes from the whole
     frame with the same matte, and the matte finds the person as the whole frame's does."""
+    from app.common.resize import downscale
     from app.compositing.cpu import CpuCompositor
     from app.engine.step import FrameStep
     from app.lab.metrics import iou
@@ -236,5 +237,7 @@ def test_a_step_shown_smaller_segments_the_picture_and_draws_the_whole_frames_pi
         ref = CpuCompositor().render(frame, matte, spec, view)
         _, whole, _ = step.run(frame, spec)  # composited at the frame's size: the whole frame
     assert np.array_equal(picture, ref)
+    # The engine worked from the frame scaled to the picture: its guide is made from that.
+    assert np.array_equal(matte.guide, downscale(downscale(frame, view), (512, 288)))
     found = iou(cv2.resize(matte.alpha, size), scene.truth)
     assert found > 0.8 and found > iou(cv2.resize(whole.alpha, size), scene.truth) - 0.01

@@ -80,6 +80,30 @@ def test_file_source_is_paced_at_its_own_fps_and_loops(tmp_path):
     assert 0.6 <= elapsed <= 1.2  # (upper bound loose: a busy CI machine is slow, never fast)
 
 
+def test_a_file_played_live_decodes_on_the_reading_thread_alone(tmp_path):
+    """Paced (live) a video is decoded by the thread that reads it: FFmpeg starts no decoding
+    threads of its own, which cost CPU for frames that are due only every 33 ms. Unpaced
+    (`process`) keeps FFmpeg's threads."""
+    import os
+
+    frames = [cv2.resize(f, (1280, 720)) for f in numbered_frames(4)]
+    path = write_video(tmp_path / "clip.avi", frames, fps=30.0, fourcc="MJPG")
+
+    def threads_while_reading(paced: bool) -> int:
+        before = len(os.listdir("/proc/self/task"))
+        src = FileSource(path, paced=paced, loop=False)
+        src.open()
+        src.read()
+        src.read()
+        during = len(os.listdir("/proc/self/task"))
+        src.close()
+        return during - before
+
+    assert threads_while_reading(paced=True) == 0
+    if (os.cpu_count() or 1) > 1:  # the control: FFmpeg's own threads are seen when it has them
+        assert threads_while_reading(paced=False) >= 1
+
+
 def test_image_file_and_demo_sources_give_frames_of_their_size(tmp_path, portrait):
     path = tmp_path / "p.png"
     cv2.imwrite(str(path), portrait)
