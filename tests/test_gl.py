@@ -174,3 +174,36 @@ def test_gl_viewfinder_on_xvfb_matches_the_cpu_picture_without_reading_pixels_ba
     assert report["mirrored"] is True  # a front camera
     assert report["mean_diff"] <= MEAN_MAX and report["p99_diff"] <= P99_MAX, report
     assert report["gl_released"]
+
+
+AUTO_CHECK = """
+import json, sys
+from PyQt6.QtWidgets import QApplication
+app = QApplication(sys.argv)
+from app.ui.gl_viewfinder import gpu_devices, make_viewfinder
+viewfinder, what = make_viewfinder(sys.argv[1])
+maps = open("/proc/self/maps").read()
+print(json.dumps({"gpu": gpu_devices(), "what": what,
+                  "software_gl_loaded": "swrast" in maps or "libLLVM" in maps}))
+"""
+
+
+def test_auto_composites_on_the_cpu_without_loading_software_gl_where_there_is_no_gpu(xvfb):
+    """`--compositor auto` on a machine without a GPU device takes the CPU viewfinder and never
+    loads the GL emulator (Mesa's llvmpipe, ~50 MB); with a GPU it probes and uses it."""
+    env = dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
+
+    def run(choice):
+        proc = subprocess.run([sys.executable, "-c", AUTO_CHECK, choice], capture_output=True,
+                              text=True, env=env, timeout=60, cwd=ROOT)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    auto = run("auto")
+    if auto["gpu"]:
+        assert auto["what"].startswith("gl (") or auto["what"] == "cpu (GL is software)"
+    else:
+        assert auto["what"] == "cpu (no GPU)"
+        assert not auto["software_gl_loaded"]
+        forced = run("gl")  # the control: asking for GL here does load the emulator
+        assert forced["what"].startswith("gl (") and forced["software_gl_loaded"]

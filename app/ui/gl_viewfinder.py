@@ -3,7 +3,9 @@ shaders of app/compositing/gl.py do the rest, straight into the window. No pixel
 
 from __future__ import annotations
 
+import glob
 import logging
+import sys
 import time
 
 import numpy as np
@@ -163,10 +165,25 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
         )  # fmt: skip
 
 
+# Device nodes of GPUs on Linux: DRM render nodes (Intel, AMD, NVIDIA with nvidia-drm), NVIDIA's
+# own, and WSL2's. Without any, OpenGL here can only be emulated on the CPU.
+GPU_DEVICE_PATTERNS = ("/dev/dri/renderD*", "/dev/nvidia[0-9]*", "/dev/dxg")
+
+
+def gpu_devices() -> list[str]:
+    """The GPU device nodes on this Linux machine (empty when it has none)."""
+    return [path for pattern in GPU_DEVICE_PATTERNS for path in glob.glob(pattern)]
+
+
 def make_viewfinder(choice: str):
     """(viewfinder, what the HUD calls it) for ``--compositor`` gl, cpu or auto."""
     if choice not in ("gl", "cpu", "auto"):
         raise FocusCamError(f"unknown compositor {choice!r}; choose gl, cpu or auto")
+    if choice == "auto" and sys.platform.startswith("linux") and not gpu_devices():
+        # No GPU: any OpenGL would be software, which auto never picks. Not probing keeps the
+        # emulator (Mesa's llvmpipe: about 50 MB of memory) out of the process.
+        logger.info("compositing on the CPU: no GPU device here")
+        return Viewfinder(), "cpu (no GPU)"
     if choice in ("gl", "auto"):
         from app.compositing.gl import is_software_renderer
 
