@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from app import framing
+from app.common.worker import OWN_POOL_MIN_PIXELS
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
@@ -213,7 +214,8 @@ class Pipeline:
     def _work(self) -> None:
         runtime = self.runtime
         try:
-            step = FrameStep(self.engine_factory(runtime), CpuCompositor(), paced=True)
+            compositor = CpuCompositor(alone_below=OWN_POOL_MIN_PIXELS)  # see its docstring
+            step = FrameStep(self.engine_factory(runtime), compositor, paced=True)
         except Exception as exc:  # a missing model: say so, keep the window alive
             logger.error("segmentation unavailable: %s", exc)
             if self.on_error:

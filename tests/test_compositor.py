@@ -148,3 +148,31 @@ def test_a_background_started_while_the_model_runs_gives_the_same_picture(scene_
     assert np.array_equal(
         comp.render(f0, m0, spec, half), CpuCompositor().render(f0, m0, spec, half)
     )
+
+
+def test_a_compositor_rendering_alone_draws_the_same_picture_without_a_helper_thread(
+    scene_frames,
+):
+    """A live window's compositor (``alone_below``) renders on its caller's thread only, to
+    spend less CPU: the same picture as with the helper thread, and no thread started."""
+    import threading
+
+    frame = scene_frames[2]
+    h, w = frame.shape[:2]
+    alpha = np.zeros((h // 4, w // 4), np.float32)
+    cv2.ellipse(alpha, (w // 8, h // 6), (w // 24, h // 10), 0, 0, 360, 1.0, -1)
+    alpha[h // 8 :, w // 12 : w // 6] = 1.0
+    matte = _matte(frame, alpha=cv2.GaussianBlur(alpha, (9, 9), 2.5))
+    spec = EffectSpec("blur", 0.7)
+
+    def helpers() -> int:
+        return sum(t.name == "focuscam-helper" for t in threading.enumerate())
+
+    before = helpers()
+    with CpuCompositor(alone_below=w * h + 1) as alone:
+        lone = alone.render(frame, matte, spec)
+        assert helpers() == before
+    with CpuCompositor() as shared:
+        both = shared.render(frame, matte, spec)
+        assert helpers() == before + 1  # the control: the default starts its helper
+    assert np.array_equal(lone, both)
