@@ -210,11 +210,11 @@ class CpuCompositor:
         if spec.effect == "matte":
             a8 = cv2.resize(alpha_u8(matte.alpha), (w, h), interpolation=cv2.INTER_LINEAR)
             return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR, dst=out)
-        # Two threads, each given long stretches of work that releases the GIL (short numpy
-        # steps on both at once would mostly wait for each other): the helper scales the matte
-        # up (first, so that it is done before this thread scales the background up: both
-        # would want OpenCV's worker threads) while this one plans the blend and makes the
-        # background; then each blends about half of the band.
+        # Two threads (unless ``alone``), each given long stretches of work that releases the
+        # GIL (short numpy steps on both at once would mostly wait for each other): the helper
+        # scales the matte up (first, so that it is done before this thread scales the
+        # background up: both would want OpenCV's worker threads) while this one plans the
+        # blend and makes the background; then each blends about half of the band.
         alone = w * h < self.alone_below
         scaling = self._submit(
             alone, cv2.resize, matte.alpha, buf.size, buf.alpha, 0, 0, cv2.INTER_LINEAR

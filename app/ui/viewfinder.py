@@ -76,19 +76,6 @@ class OverlayMixin:
         super().resizeEvent(event)
         self.resized.emit()
 
-    def _screen_image(self, bgr: np.ndarray) -> QImage:
-        """``bgr`` as a 32-bit image (B, G, R, 255 in memory: Qt's RGB32), the format of the
-        window's backing store, so that painting it is a plain copy. Qt would otherwise convert
-        the 24-bit picture while painting, on its own threads: 1.1 ms a frame at 912x513 against
-        0.2 ms here (the buffer is kept between frames)."""
-        h, w = bgr.shape[:2]
-        buf = self._bgra
-        if buf is None or buf.shape[:2] != (h, w):
-            buf = np.empty((h, w, 4), np.uint8)
-        cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA, dst=buf)
-        self._bgra = buf
-        return QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_RGB32)
-
     def picture_size(self) -> tuple[int, int] | None:
         """The pixel size of what is shown (None when nothing is)."""
         raise NotImplementedError
@@ -180,6 +167,19 @@ class Viewfinder(OverlayMixin, QWidget):
         self._self_view: tuple[QImage, np.ndarray] | None = None
 
     # -- input -------------------------------------------------------------------------------
+    def _screen_image(self, bgr: np.ndarray) -> QImage:
+        """``bgr`` as a 32-bit image (B, G, R, 255 in memory: Qt's RGB32), the format of the
+        window's backing store, so that painting it is a plain copy. Qt would otherwise convert
+        the 24-bit picture while painting, on its own threads: 1.1 ms a frame at 912x513 against
+        0.2 ms here (the buffer is kept between frames)."""
+        h, w = bgr.shape[:2]
+        buf = self._bgra
+        if buf is None or buf.shape[:2] != (h, w):
+            buf = np.empty((h, w, 4), np.uint8)
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA, dst=buf)
+        self._bgra = buf
+        return QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_RGB32)
+
     def show_result(self, result: Result) -> None:
         self.result = result
         self._array = result.view
