@@ -39,6 +39,18 @@ def _nofocus(w):
     return w
 
 
+def _menu_button(text: str, tip: str, name: str) -> tuple[QToolButton, QMenu]:
+    """A button that opens its (empty) menu at a click, and the menu."""
+    button = _nofocus(QToolButton())
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAccessibleName(name)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    menu = QMenu(button)
+    button.setMenu(menu)
+    return button, menu
+
+
 class ControlBar(QWidget):
     shutter_clicked = pyqtSignal()
     switch_clicked = pyqtSignal()
@@ -65,12 +77,9 @@ class ControlBar(QWidget):
         self.switch.setToolTip("Next camera (C)")
         self.switch.setAccessibleName("Switch camera")
         self.switch.clicked.connect(self.switch_clicked)
-        self.camera_label = _nofocus(QToolButton())
-        self.camera_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.camera_label.setToolTip("Pick a camera and its resolution by name (K)")
-        self.camera_label.setAccessibleName("Camera")
-        self.camera_menu = QMenu(self.camera_label)
-        self.camera_label.setMenu(self.camera_menu)
+        self.camera_label, self.camera_menu = _menu_button(
+            "", "Pick a camera and its resolution by name (K)", "Camera"
+        )
         self.effect = _nofocus(QComboBox())
         for key, label in EFFECTS:
             self.effect.addItem(label, key)
@@ -85,12 +94,10 @@ class ControlBar(QWidget):
         self.strength.setToolTip("Blur strength ([ and ])")
         self.strength.setAccessibleName("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
-        self.pick_bg = _nofocus(QToolButton())
-        self.pick_bg.setText("Background ▾")
-        self.pick_bg.setToolTip("Picture for the Replace effect: a preset, or one of yours (G)")
-        self.pick_bg.setAccessibleName("Background")
-        self.pick_bg.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        bg_menu = QMenu(self.pick_bg)
+        self.pick_bg, bg_menu = _menu_button(
+            "Background ▾", "Picture for the Replace effect: a preset, or one of yours (G)",
+            "Background",
+        )  # fmt: skip
         self.presets = {}
         for name, label in BACKGROUND_PRESETS.items():
             act = bg_menu.addAction(label)
@@ -98,7 +105,6 @@ class ControlBar(QWidget):
             self.presets[name] = act
         bg_menu.addSeparator()
         bg_menu.addAction("Choose image…", self.background_clicked.emit)
-        self.pick_bg.setMenu(bg_menu)
         self.mirror = self._check("Mirror", "Mirror the preview of front cameras (M)", "mirror")
         self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
@@ -112,12 +118,9 @@ class ControlBar(QWidget):
         policy.setRetainSizeWhenHidden(True)
         self.thumb.setSizePolicy(policy)
         self.thumb.hide()
-        self.more = _nofocus(QToolButton())
-        self.more.setText("⋯")
-        self.more.setToolTip("Photo folder, what is saved with each photo, calls, runtime (Ctrl+,)")
-        self.more.setAccessibleName("More")
-        self.more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.more)
+        self.more, menu = _menu_button(
+            "⋯", "Photo folder, what is saved with each photo, calls, runtime (Ctrl+,)", "More"
+        )
         menu.addAction("Photo folder…", self.folder_clicked.emit)
         self.options = {}
         for key, label in PHOTO_OPTIONS:
@@ -146,7 +149,6 @@ class ControlBar(QWidget):
             act.setActionGroup(group)
             act.triggered.connect(lambda _=False, n=name: self.changed.emit("runtime", n))
             self.runtimes[name] = act
-        self.more.setMenu(menu)
 
         # The controls wrap onto a second row in a narrow window (down to 480 px wide).
         bar = FlowLayout(self)
