@@ -97,6 +97,11 @@ def test_bad_inputs_give_one_line_errors_and_no_output(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("focuscam: error: "), (args, err)
     _no_leftovers(tmp_path, ["corrupt.jpg", "empty.mp4", "notes.txt"])
+    # A folder given as the output, with or without an extension, is called a folder.
+    (tmp_path / "shots").mkdir()
+    assert run(str(portrait_path()), "-o", str(tmp_path / "shots")) == 2
+    assert "shots is a folder; give a file name" in capsys.readouterr().err
+    assert list((tmp_path / "shots").iterdir()) == []
 
 
 def test_an_existing_file_is_never_overwritten_without_asking(tmp_path, capsys):
