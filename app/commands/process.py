@@ -47,7 +47,7 @@ class ProcessResult:
 
 def _kind(path: Path, role: str, writing: bool = False) -> str:
     if writing and path.is_dir():
-        raise UsageError(f"{role} {path} is a folder; give a file name, such as {path / 'out.jpg'}")
+        raise UsageError(f"{role} {path} is a folder; give a file name")
     ext = path.suffix.lower()
     if ext in IMAGE_EXTS:
         return "image"
