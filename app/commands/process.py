@@ -75,9 +75,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _check_targets(inputs: list[Path], outputs: list[Path], overwrite: bool) -> None:
     """No output is an input of this run, and none replaces a file without ``overwrite``."""
-    for out in outputs:
-        if out.is_dir():
-            raise UsageError(f"{out} is a folder; give a file name")
+    for out in outputs:  # (a folder never gets here: _kind turns it away first)
         for src in inputs:
             if _same_file(out, src):
                 raise UsageError(f"{out} is also an input of this run; choose another name")
