@@ -14,6 +14,7 @@ from app.common.worker import WorkerThread
 from app.frames import Matte
 from app.segmentation import models, runtimes
 from app.segmentation.base import Segmenter
+from app.segmentation.crop import CropParams, ViewPlanner, big_blobs, cut_out, paste
 from app.segmentation.refine import MatteRefiner, RefineParams
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ LANDSCAPE_MIN_ASPECT = 1.5
 # small enough to cost well under a millisecond.
 GUIDE_LONG_SIDE = 512
 CUSTOM_MODEL_LONG_SIDE = 256
+DEFAULT_CROPS = CropParams()
 
 
 def choose_model(size: tuple[int, int]) -> str:
@@ -45,7 +47,10 @@ class SegmentationEngine:
         force_model: str | None = None,
         guide_long_side: int = GUIDE_LONG_SIDE,
         runtime: str = runtimes.DEFAULT_RUNTIME,
+        crops: CropParams | None = DEFAULT_CROPS,
     ) -> None:
+        """``crops``: how the model is run on a crop around the people (crop.py); None: the
+        whole frame only."""
         self.video = video
         self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side
@@ -57,6 +62,10 @@ class SegmentationEngine:
         self._model_thread = WorkerThread("focuscam-model")
         self._last_model: str | None = None
         self.last_prob: np.ndarray | None = None  # the model's raw output for the last frame
+        self.views = None
+        if crops is not None and model_path is None:
+            self.views = ViewPlanner(self._crop_aspects(), crops)
+        self.last_crop: tuple[float, float, float, float] | None = None  # where it looked
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
         else:
@@ -110,30 +119,81 @@ class SegmentationEngine:
         # the guide is finished and the frame's share of refinement is done on this one.
         base = halvings(image, guide_size)
         ts_ms = None if t_ns is None else t_ns // 1_000_000
-        running = self._model_thread.submit(self._segment, name, base, model_size, ts_ms)
+        crop, full = self.views.plan((w, h)) if self.views is not None else (None, True)
+        running = self._model_thread.submit(
+            self._segment_views, name, image, base, model_size, crop, full, ts_ms
+        )
         try:
             guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
             if alongside is not None:
                 alongside(guide)
         finally:
-            prob = running.result()
-        prob, model_ms = prob
-        self.last_prob = prob
+            result = running.result()
+        prob, model_ms, crop, seen = result
+        self.last_prob, self.last_crop = prob, crop
         t1 = time.perf_counter()
         matte = self.refiner.finish(prob, work, model=name)
+        if self.views is not None:
+            cut = work.motion is None and self.video
+            self.views.update(None if cut else matte.alpha, (w, h), seen)
         t2 = time.perf_counter()
-        # "model" is the model call alone; it runs inside "segment", alongside the caller's work.
+        # "model" is the model calls alone; they run inside "segment", alongside the caller's work.
         return matte, {
             "segment": (t1 - t0) * 1e3,
             "refine": (t2 - t1) * 1e3,
             "model": model_ms,
         }
 
-    def _segment(
-        self, name: str, image: np.ndarray, size: tuple[int, int], ts_ms: int | None
-    ) -> tuple[np.ndarray, float]:
-        small = downscale(image, size)
+    def _segment_views(
+        self,
+        name: str,
+        image: np.ndarray,
+        base: np.ndarray,
+        size: tuple[int, int],
+        crop,
+        full: bool,
+        ts_ms: int | None,
+    ):
+        """The model's answer over the whole frame at ``size`` (the refiner's grid): from the
+        whole frame and/or a crop around the people (crop.py). Returns (prob, model ms, the
+        crop used or None, the big blobs the whole frame showed or None)."""
+        h, w = image.shape[:2]
+        model_ms = 0.0
+        seen = None
+        if full:
+            prob, model_ms = self._segment(name, downscale(base, size), ts_ms)
+            seen = big_blobs(prob, self.refiner.params.min_region)
+            if crop is None and self.views is not None:
+                crop = self.views.first_crop(seen, (w, h))
+        else:
+            prob = None
+        if crop is not None:
+            crop_name = self._crop_model(crop)
+            crop_size = models.KNOWN_MODELS[crop_name].input_size
+            src = base if base.shape[1] * (crop[2] - crop[0]) >= w * crop_size[0] else image
+            small = cut_out(src, crop, (w, h), crop_size)
+            crop_prob, ms = self._segment(crop_name, small, ts_ms)
+            model_ms += ms
+            cropped = np.zeros((size[1], size[0]), np.float32) if prob is None else prob.copy()
+            prob = self.views.merge(prob, paste(cropped, crop_prob, crop, (w, h)))
+        return prob, model_ms, crop, seen
+
+    def _crop_aspects(self) -> tuple[float, ...]:
+        if self.force_model:
+            return (models.KNOWN_MODELS[self.force_model].aspect,)
+        return tuple(models.KNOWN_MODELS[n].aspect for n in models.SEGMENTATION_MODELS)
+
+    def _crop_model(self, crop) -> str:
+        aspect = (crop[2] - crop[0]) / (crop[3] - crop[1])
+        if self.force_model:
+            return self.force_model
+        return min(
+            models.SEGMENTATION_MODELS,
+            key=lambda n: abs(np.log(models.KNOWN_MODELS[n].aspect / aspect)),
+        )
+
+    def _segment(self, name: str, small: np.ndarray, ts_ms: int | None) -> tuple[np.ndarray, float]:
         seg = self._segmenter(name)
         t0 = time.perf_counter()
         prob = seg.segment(small, ts_ms)
@@ -142,6 +202,8 @@ class SegmentationEngine:
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""
         self.refiner.reset()
+        if self.views is not None:
+            self.views.reset()
 
     def close(self) -> None:
         self._model_thread.close()

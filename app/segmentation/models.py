@@ -41,6 +41,11 @@ class ModelSpec:
     def is_landscape(self) -> bool:
         return self.input_size[0] > self.input_size[1]
 
+    @property
+    def aspect(self) -> float:
+        """Width over height of the model's input."""
+        return self.input_size[0] / self.input_size[1]
+
 
 KNOWN_MODELS: dict[str, ModelSpec] = {
     m.name: m
