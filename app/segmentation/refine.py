@@ -76,15 +76,18 @@ def spurious(
     """Flags (by label; never the background) for blobs too small or unsure to be the subject.
 
     Mean confidence is only worked out for the blobs big enough to keep (one or two, as a rule).
-    With a person gate the size test is absolute only: a small person beside a large cat is
-    still a person, and the gate judges the cat.
+    With a person gate the size test is absolute only (a small person beside a large cat is
+    still a person, and the gate judges the cat), and an unsure blob is the gate's to judge
+    too: a person the model is unsure of (far back, in clothes the colour of the wall) is
+    still a person when the gate has evidence, and the raw model's answer stands.
     """
     drop = np.zeros(areas.size, bool)
     if areas.size > 1:
         fg = areas[1:]
         drop[1:] = fg < p.min_region * prob.size
-        if not p.face_gate:
-            drop[1:] |= fg < p.min_region_rel * fg.max()
+        if p.face_gate:
+            return drop
+        drop[1:] |= fg < p.min_region_rel * fg.max()
         for k in np.flatnonzero(~drop[1:]) + 1:
             inside = (labels == k).view(np.uint8)
             drop[k] = cv2.mean(prob, mask=inside)[0] < p.min_mean_conf
