@@ -85,6 +85,38 @@ def person_cutout(who: str = "hopper") -> Cutout:
     return Cutout(np.ascontiguousarray(img[y0:y1, x0:x1]), np.ascontiguousarray(alpha), face)
 
 
+@lru_cache(maxsize=4)
+def thing_cutout(name: str = "chelsea.png") -> Cutout:
+    """A thing (a pet, a mug) cut out of a photo that holds little else: GrabCut from a box
+    inside the photo's border, the largest region kept."""
+    img = samples.scene(name)
+    h, w = img.shape[:2]
+    labels = np.zeros((h, w), np.uint8)
+    cv2.setRNGSeed(0)
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    rect = (round(0.04 * w), round(0.04 * h), round(0.92 * w), round(0.94 * h))
+    cv2.grabCut(img, labels, rect, bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
+    fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(fg)
+    fg = (lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+    ys, xs = np.nonzero(fg)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    alpha = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0.7)[y0:y1, x0:x1]
+    return Cutout(np.ascontiguousarray(img[y0:y1, x0:x1]), np.ascontiguousarray(alpha),
+                  (0.0, 0.0, 1.0, 1.0))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A thing in the scene that is not a person (never in the truth): a pet, a mug."""
+
+    photo: str = "chelsea.png"  # cut out of this scikit-image photo (thing_cutout)
+    height: float = 0.6  # share of the frame's height
+    x: float = 0.5  # centre, share of the frame's width
+    bottom: float = 1.0  # where its lower edge is, share of the frame's height
+    mirror: bool = False  # seen the other way round
+
+
 @dataclass(frozen=True)
 class Actor:
     """One person in a scene."""
@@ -95,6 +127,7 @@ class Actor:
     motion: str = "moving"  # "still" | "moving" (to and fro) | "sway" | "walk" (x to x + 0.4)
     enter_s: float = 0.0  # walks in from the left edge, arriving at ``x`` 0.5 s after this
     face_covered_s: float = 0.0  # a mug hides the face until this time
+    holds: str = ""  # "mug" at the chest, "tablet" held up before the lower face (truth: person)
 
 
 @dataclass(frozen=True)
@@ -130,6 +163,7 @@ class Scene:
         light: float = 1.0,  # exposure: below 1 is a dim room
         gamma: float = 1.0,  # above 1 darkens the shadows more than the highlights
         lights: int = 0,  # small bright lights (fairy lights, lamps) in the background
+        props: tuple[Prop, ...] = (),  # things that are not people, in front of the background
     ) -> None:
         if motion not in ("still", "moving", "sway", "none"):
             raise ValueError(f"unknown motion {motion!r}")
@@ -137,6 +171,8 @@ class Scene:
         self.seed = seed
         self.light, self.gamma = light, gamma
         self.background = cover_fit(samples.scene(background), size)
+        for prop in props:
+            self._place(prop)
         self.person_height = person_height
         if actors is None:
             actors = () if motion == "none" else (Actor("hopper", person_height, 0.5, motion),)
@@ -159,6 +195,21 @@ class Scene:
         person = cv2.resize(cut.image, (pw, ph), interpolation=cv2.INTER_AREA)
         alpha = cv2.resize(cut.alpha, (pw, ph), interpolation=cv2.INTER_AREA)
         return person, alpha, cut.face
+
+    def _place(self, prop: Prop) -> None:
+        """Draw ``prop`` into the background (it stays still; it is never in the truth)."""
+        cut = thing_cutout(prop.photo)
+        w, h = self.size
+        s = prop.height * h / cut.image.shape[0]
+        pw, ph = max(1, round(cut.image.shape[1] * s)), max(1, round(cut.image.shape[0] * s))
+        img = cv2.resize(cut.image, (pw, ph), interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(cut.alpha, (pw, ph), interpolation=cv2.INTER_AREA)
+        if prop.mirror:
+            img, alpha = cv2.flip(img, 1), cv2.flip(alpha, 1)
+        m = np.float32([[1, 0, prop.x * w - pw / 2], [0, 1, prop.bottom * h - ph]])
+        sprite = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR)
+        a = cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR)
+        self.background = cv2.blendLinear(sprite, self.background, a, 1.0 - a)
 
     def _hang_poster(self, who: str) -> None:
         """A framed photo of a face, a fifth of the frame tall, high on the wall (upper left)."""
@@ -222,6 +273,32 @@ class Scene:
         cv2.ellipse(mask, (w // 2, h // 2), (w // 2 - 1, h // 2 - 1), 0, 0, 360, 1.0, -1)
         return img, cv2.GaussianBlur(mask, (3, 3), 0.7)
 
+    def _held(self, what: str, x: float, y: float, pw: int, ph: int, face) -> tuple:
+        """(image, alpha) at frame size of what an actor at (x, y), ``pw`` x ``ph``, holds: a
+        mug before the chest, or a tablet (dark frame, lit screen) before the lower face."""
+        w, h = self.size
+        fx0, fy0, fx1, fy1 = face
+        face_w = (fx1 - fx0) * pw
+        if what == "mug":
+            mw, mh = max(4, round(0.9 * face_w)), max(4, round(0.8 * face_w))
+            cx, cy = x + (fx0 + fx1) / 2 * pw + 0.2 * face_w, y + fy1 * ph + 1.3 * face_w
+            img, alpha = self._mug_image((mw, mh))
+        elif what == "tablet":
+            mw, mh = max(4, round(1.9 * face_w)), max(4, round(1.4 * face_w))
+            cx, cy = x + (fx0 + fx1) / 2 * pw, y + (fy0 + 0.75 * (fy1 - fy0)) * ph + 0.5 * mh
+            img = np.full((mh, mw, 3), 40, np.uint8)
+            b = max(1, mw // 14)
+            screen = cover_fit(samples.scene("rocket.jpg"), (mw - 2 * b, mh - 2 * b))
+            img[b : mh - b, b : mw - b] = screen
+            alpha = np.ones((mh, mw), np.float32)
+        else:
+            raise ValueError(f"unknown held object {what!r}")
+        m = np.float32([[1, 0, cx - mw / 2], [0, 1, cy - mh / 2]])
+        return (
+            cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR),
+            cv2.warpAffine(alpha, m, (w, h), flags=cv2.INTER_LINEAR),
+        )
+
     def frame(self, i: int) -> SceneFrame:
         w, h = self.size
         img = self.background
@@ -245,6 +322,10 @@ class Scene:
                 mug = cv2.warpAffine(mug, mm, (w, h), flags=cv2.INTER_LINEAR)
                 mug_a = cv2.warpAffine(mug_a, mm, (w, h), flags=cv2.INTER_LINEAR)
                 img = cv2.blendLinear(mug, img, mug_a, 1.0 - mug_a)
+            if actor.holds:
+                held, held_a = self._held(actor.holds, x, y, pw, ph, face)
+                img = cv2.blendLinear(held, img, held_a, 1.0 - held_a)
+                a = np.maximum(a, held_a)
             mine = a > 0.5
             people.append(mine)
             truth |= mine
