@@ -320,3 +320,25 @@ def photo_fidelity(scene: Scene, settle_frames: int = 30, use_live: bool = True)
     inner = cv2.erode(sf.truth.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
     diff = np.abs(picture.astype(np.int16) - sf.image.astype(np.int16)).max(axis=2)
     return float((diff[inner] > 12).mean())
+
+
+def edge_colour(scene: Scene, n_frames: int, background: np.ndarray, engine=None) -> float:
+    """Edge-band colour error (``metrics.edge_colour_error``) of Replace over ``background``
+    after ``n_frames`` of live video, the last one composited, against the scene's people over
+    that background with their true alpha. No sensor noise, so the error is the edge's alone.
+    ``engine``: a SegmentationEngine (default: the live one)."""
+    from app.compositing.cpu import CpuCompositor
+    from app.compositing.spec import EffectSpec
+
+    scene.noise = 0.0
+    engine = engine or SegmentationEngine(video=True)
+    try:
+        for i in range(n_frames):
+            sf = scene.frame(i)
+            matte, _ = engine.process(sf.image, int(i * 1e9 / scene.fps))
+    finally:
+        engine.close()
+    ideal = scene.people_over(n_frames - 1, background)
+    with CpuCompositor() as comp:
+        ours = comp.render(sf.image, matte, EffectSpec("replace", background=background))
+    return metrics.edge_colour_error(ours, ideal, sf.truth)

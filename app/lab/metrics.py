@@ -47,3 +47,17 @@ def flicker(
 
 def person_fraction(pred: np.ndarray, threshold: float = 0.5) -> float:
     return float((pred > threshold).mean())
+
+
+def edge_band(truth: np.ndarray, px: int = 4) -> np.ndarray:
+    """The pixels within ``px`` of the true outline, on either side."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+    t = truth.astype(np.uint8)
+    return (cv2.dilate(t, k) - cv2.erode(t, k)) > 0
+
+
+def edge_colour_error(picture: np.ndarray, ideal: np.ndarray, truth: np.ndarray) -> float:
+    """Mean absolute colour difference (0..255, over channels) in the edge band."""
+    band = edge_band(truth)
+    diff = np.abs(picture.astype(np.int16) - ideal.astype(np.int16))
+    return float(diff[band].mean())

@@ -300,8 +300,16 @@ class Scene:
         )
 
     def frame(self, i: int) -> SceneFrame:
+        return self._render(i, self.background)
+
+    def people_over(self, i: int, background: np.ndarray) -> np.ndarray:
+        """Frame ``i``'s people (and what they hold) over another ``background``, as a perfect
+        matte would composite them: the truth for an edge's colour. No sensor noise."""
+        return self._render(i, cover_fit(background, self.size), noise=False).image
+
+    def _render(self, i: int, background: np.ndarray, noise: bool = True) -> SceneFrame:
         w, h = self.size
-        img = self.background
+        img = background
         truth = np.zeros((h, w), bool)
         people = []
         t = i / self.fps
@@ -332,7 +340,7 @@ class Scene:
         if self.light != 1.0 or self.gamma != 1.0:
             lut = (255.0 * self.light * (np.arange(256) / 255.0) ** self.gamma).clip(0, 255)
             img = cv2.LUT(img, lut.astype(np.uint8))
-        if self.noise > 0:
+        if noise and self.noise > 0:
             img = self._add_noise(img, i)
         return SceneFrame(img, truth, people, self.poster_mask)
 
