@@ -342,3 +342,9 @@ def edge_colour(scene: Scene, n_frames: int, background: np.ndarray, engine=None
     with CpuCompositor() as comp:
         ours = comp.render(sf.image, matte, EffectSpec("replace", background=background))
     return metrics.edge_colour_error(ours, ideal, sf.truth)
+
+
+def plain_engine() -> SegmentationEngine:
+    """The live engine without its crop around the people and without the edge's colour: the
+    yardstick for the edge-colour error."""
+    return SegmentationEngine(video=True, crops=None, refine=RefineParams(edge_colour=False))

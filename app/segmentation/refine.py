@@ -306,25 +306,28 @@ EDGE_CONTRAST_LO, EDGE_CONTRAST_HI = 12.0, 40.0
 _K_RIM = np.ones((3, 3), np.uint8)
 
 
-def _masked_mean(img: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """blur(img * w) / blur(w): the colour of what ``weight`` marks, near every pixel."""
-    num = cv2.GaussianBlur(img * weight[..., None], (0, 0), sigma)
-    den = cv2.GaussianBlur(weight, (0, 0), sigma)
-    return num / (den[..., None] + 1e-3)
+def _weighted_sums(img: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """blur of (img * w, w) as one 4-channel image: divided, the colour of what ``weight``
+    marks near every pixel (divided only where it is read, in ``exact_edge``)."""
+    stack = np.empty(img.shape[:2] + (4,), np.float32)
+    np.multiply(img, weight[..., None], out=stack[..., :3])
+    stack[..., 3] = weight
+    return cv2.GaussianBlur(stack, (0, 0), sigma)
 
 
-def edge_colours(alpha: np.ndarray, guide_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The person's own colour and the background's near every pixel (float BGR, at a quarter
-    of the guide's size): the guide averaged over the matte shrunk by a pixel, and over the
-    background grown by one, so that no outline pixel gets into either."""
+def edge_colours(alpha: np.ndarray, guide_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
+    """At ``EDGE_DOWN`` times less than the guide's size: the guide itself (float BGR, its
+    sensor noise averaged out) and the weighted sums (``_weighted_sums``) of the person's
+    own colour and of the background's near every pixel: the guide over the matte shrunk by
+    a pixel, and over the background grown by one, so that no outline pixel gets into either."""
     h, w = alpha.shape
     size = (max(1, w // EDGE_DOWN), max(1, h // EDGE_DOWN))
     small = cv2.resize(guide_bgr, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     sigma = EDGE_SIGMA / EDGE_DOWN
-    person = _masked_mean(small, cv2.erode(a, _K_RIM), sigma)
-    behind = _masked_mean(small, cv2.subtract(1.0, cv2.dilate(a, _K_RIM)), sigma)
-    return person, behind
+    person = _weighted_sums(small, cv2.erode(a, _K_RIM), sigma)
+    behind = _weighted_sums(small, cv2.subtract(1.0, cv2.dilate(a, _K_RIM)), sigma)
+    return small, person, behind
 
 
 def edge_alpha(a: np.ndarray, img: np.ndarray, fs: np.ndarray, bs: np.ndarray) -> np.ndarray:
@@ -353,18 +356,33 @@ def edge_alpha(a: np.ndarray, img: np.ndarray, fs: np.ndarray, bs: np.ndarray) -
 def exact_edge(alpha: np.ndarray, guide_bgr: np.ndarray) -> np.ndarray:
     """``alpha`` (at the guide's size) with its soft pixels made exact from their colour in
     ``guide_bgr`` (``edge_alpha``); the body (1) and the clear background (0) are left alone.
-    Only the soft pixels, a few percent of the matte, are worked on."""
+    Only the soft pixels, a few percent of the matte, are worked on: the colours are read
+    for them alone, bilinearly, from ``edge_colours``' small images."""
     flat = alpha.ravel()
     soft = np.flatnonzero((flat > 0.0) & (flat < 1.0))
     if soft.size == 0:
         return alpha
     h, w = alpha.shape
-    fs, bs = (
-        cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR).reshape(-1, 3)[soft]
+    ys, xs = np.divmod(soft, w)
+    # Guide pixel centre x + 0.5 is small pixel (x + 0.5) / EDGE_DOWN - 0.5, as cv2.resize maps.
+    # The points are laid out as rows of 256 for cv2.remap (which takes fewer than 32767 rows).
+    n = soft.size
+    rows = -(-n // 256)
+    k = 1.0 / EDGE_DOWN
+    map_x = np.zeros(rows * 256, np.float32)
+    map_y = np.zeros(rows * 256, np.float32)
+    map_x[:n] = (xs + 0.5) * k - 0.5
+    map_y[:n] = (ys + 0.5) * k - 0.5
+    map_x, map_y = map_x.reshape(rows, 256), map_y.reshape(rows, 256)
+    small, person, behind = (
+        cv2.remap(c, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(
+            rows * 256, -1
+        )[:n]
         for c in edge_colours(alpha, guide_bgr)
     )
-    # The guide's own sensor noise is averaged out over 3x3 first.
-    img = cv2.blur(guide_bgr, (3, 3)).reshape(-1, 3)[soft].astype(np.float32)
+    fs = person[:, :3] / (person[:, 3:] + 1e-3)
+    bs = behind[:, :3] / (behind[:, 3:] + 1e-3)
+    img = small
     out = alpha.copy()
     out.ravel()[soft] = edge_alpha(flat[soft], img, fs, bs)
     return out
