@@ -33,6 +33,7 @@ class CropParams:
     max_share: float = 0.6  # a crop over this share of the frame's area gains little: whole frame
     full_every: int = 5  # the whole frame is looked at this often, besides every crop
     min_prob: float = 0.5  # model probability that counts as "somebody"
+    growth: float = 1.15  # the people's box growing this much in a frame: look at everything
 
 
 def people_box(prob: np.ndarray, frame_size: tuple[int, int], threshold: float) -> Box | None:
@@ -167,6 +168,7 @@ class ViewPlanner:
         self._since_full = 0
         self._size: tuple[int, int] | None = None
         self._seen: np.ndarray | None = None  # big blobs of the last whole-frame look
+        self._box: Box | None = None  # the people's box last frame
         # Where the crop's answer gave way to the whole frame's at the last look (merge).
         self._fix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -237,9 +239,12 @@ class ViewPlanner:
             self._crop = None
             return
         held = self._crop
-        if held is not None and _reaches_border(box, held, frame_size):
-            # Somebody goes on beyond the crop (walking in, standing up): what is beyond it is
-            # unknown, so the next frame looks at the whole frame and crops from there.
+        grew = self._box is not None and _area(box) > p.growth * _area(self._box)
+        self._box = box
+        if held is not None and (grew or _reaches_border(box, held, frame_size)):
+            # Somebody goes on beyond the crop, or grows fast (walking in, standing up): what
+            # is beyond it is unknown, so the next frame looks at the whole frame and crops
+            # from there.
             self._crop = None
             return
         if held is not None:
@@ -257,6 +262,10 @@ class ViewPlanner:
         """The crop around ``box`` at the model aspect nearest the box's own, if it is worth it."""
         p = self.params
         w, h = frame_size
+        if box[0] <= 1 or box[2] >= w - 1:
+            # Somebody cut by the frame's side is coming or going: their hidden part cannot be
+            # judged from a crop of the part in view, and the whole frame sees it grow.
+            return None
         own = (box[2] - box[0]) / max(1e-6, box[3] - box[1])
         for aspect in sorted(self.aspects, key=lambda a: abs(np.log(a / own))):
             crop = crop_for(box, frame_size, aspect, p.margin)
@@ -265,14 +274,16 @@ class ViewPlanner:
         return None
 
 
-def _reaches_border(box: Box, crop: Box, frame_size: tuple[int, int], px: float = 2.0) -> bool:
-    """Whether ``box`` touches an edge of ``crop`` that is not an edge of the frame."""
+def _reaches_border(box: Box, crop: Box, frame_size: tuple[int, int], share: float = 0.04) -> bool:
+    """Whether ``box`` comes within ``share`` of the crop's size of an edge of ``crop`` that is
+    not an edge of the frame (the matte fades a few pixels before the crop's edge cuts it)."""
     w, h = frame_size
+    px, py = share * (crop[2] - crop[0]), share * (crop[3] - crop[1])
     return (
-        (crop[0] > px and box[0] <= crop[0] + px)
-        or (crop[1] > px and box[1] <= crop[1] + px)
-        or (crop[2] < w - px and box[2] >= crop[2] - px)
-        or (crop[3] < h - px and box[3] >= crop[3] - px)
+        (crop[0] > 1 and box[0] <= crop[0] + px)
+        or (crop[1] > 1 and box[1] <= crop[1] + py)
+        or (crop[2] < w - 1 and box[2] >= crop[2] - px)
+        or (crop[3] < h - 1 and box[3] >= crop[3] - py)
     )
 
 

@@ -131,9 +131,10 @@ class SegmentationEngine:
         finally:
             result = running.result()
         prob, model_ms, crop, seen = result
+        new_view = crop != self.last_crop
         self.last_prob, self.last_crop = prob, crop
         t1 = time.perf_counter()
-        matte = self.refiner.finish(prob, work, model=name)
+        matte = self.refiner.finish(prob, work, model=name, new_view=new_view)
         if self.views is not None:
             cut = work.motion is None and self.video
             self.views.update(None if cut else matte.alpha, (w, h), seen)

@@ -187,15 +187,20 @@ class MatteRefiner:
         stats = guide_stats(small, p.guided_radius, p.guided_eps) if p.guided else None
         return GuideWork(guide_bgr, luma, small, motion, stats)
 
-    def _temporal(self, prob: np.ndarray, work: GuideWork) -> np.ndarray:
-        """Motion-adaptive running average of the mask; remembers this frame for the next."""
+    def _temporal(self, prob: np.ndarray, work: GuideWork, new_view: bool) -> np.ndarray:
+        """Motion-adaptive running average of the mask; remembers this frame for the next.
+        On a ``new_view`` (the model looked at a different crop) a large mask change is not
+        taken as real by itself: only the image's own motion speeds the average up."""
         p = self.params
         prev_a = self._prev_alpha
         alpha = prob
         if work.motion is not None and prev_a is not None and prev_a.shape == prob.shape:
-            jump = _smoothstep(cv2.absdiff(prob, prev_a), p.jump_lo, p.jump_hi)
             k_still = p.k_still
-            k = k_still + (1.0 - k_still) * np.maximum(work.motion, jump)
+            if new_view:
+                k = k_still + (1.0 - k_still) * work.motion
+            else:
+                jump = _smoothstep(cv2.absdiff(prob, prev_a), p.jump_lo, p.jump_hi)
+                k = k_still + (1.0 - k_still) * np.maximum(work.motion, jump)
             alpha = prev_a + k * (prob - prev_a)
         self._prev_alpha, self._prev_luma, self._prev_small = alpha, work.luma, work.small
         return alpha
@@ -203,7 +208,9 @@ class MatteRefiner:
     def __call__(self, prob: np.ndarray, guide_bgr: np.ndarray, model: str = "") -> Matte:
         return self.finish(prob, self.prepare(guide_bgr, (prob.shape[1], prob.shape[0])), model)
 
-    def finish(self, prob: np.ndarray, work: GuideWork, model: str = "") -> Matte:
+    def finish(
+        self, prob: np.ndarray, work: GuideWork, model: str = "", new_view: bool = False
+    ) -> Matte:
         """The matte for the model's ``prob`` and this frame's ``prepare`` result."""
         p = self.params
         guide_bgr = work.guide
@@ -227,7 +234,7 @@ class MatteRefiner:
             drop[0] = False
             prob = keep_blobs(prob, labels, drop)
         if p.temporal:
-            prob = self._temporal(prob, work)
+            prob = self._temporal(prob, work, new_view)
         # Exact 0 and 1 over the clear background and the body (``snap``: a difference of at
         # most 5/255 that nobody can see) let the compositor copy instead of blend there.
         if p.guided:
