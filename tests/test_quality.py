@@ -1,13 +1,17 @@
 """The subject is never lost, and nothing else becomes the subject: every scene of the quality
 catalogue (app/lab/evaluation.py) through the live engine, against the raw model on the same frames.
-The README's quality table comes from the same function (scripts/quality_table.py)."""
+The README's quality table comes from the same functions (scripts/quality_table.py)."""
 
 from __future__ import annotations
+
+import importlib.resources
+from functools import cache
 
 import numpy as np
 import pytest
 
-from app.lab.evaluation import QUALITY_SCENES, score_scene
+from app.common.images import read_image
+from app.lab.evaluation import HELD_OUT, QUALITY_SCENES, edge_colour, plain_engine, score_scene
 from app.segmentation.gate import BlobShape, GateParams, PersonGate, blob_shape
 
 pytestmark = pytest.mark.slow
@@ -16,43 +20,85 @@ PERSON_SCENES = [n for n in QUALITY_SCENES if not n.startswith("nobody")]
 EMPTY_SCENES = [n for n in QUALITY_SCENES if n.startswith("nobody")]
 
 
+@cache
+def _score(name: str) -> dict:
+    make, n = QUALITY_SCENES[name]
+    return score_scene(make(), n)
+
+
 def test_the_catalogue_covers_what_the_issue_asks_for():
     names = " | ".join(QUALITY_SCENES)
     for who in ("hopper", "collins"):
         for h in ("0.45", "0.60", "0.75", "0.95"):
             assert f"{who} at {h}" in names
     for needed in ("side by side", "walks in", "mug", "low light", "4:3", "9:16", "poster",
-                   "nobody: chelsea", "nobody: coffee"):  # fmt: skip
+                   "nobody: chelsea", "nobody: coffee", "further back", "tablet", "holds a mug",
+                   "cat close, the other way", "cat at the desk, mirrored", "cat far",
+                   "framed photo", "mug on the desk", "in front of a cup"):  # fmt: skip
         assert needed in names
+    assert len(HELD_OUT) >= 10 and HELD_OUT <= set(QUALITY_SCENES)
+    assert any(n.startswith("nobody") for n in HELD_OUT)
 
 
 @pytest.mark.parametrize("name", PERSON_SCENES)
 def test_a_present_person_never_vanishes_and_the_matte_is_no_worse_than_the_model(name):
-    make, n = QUALITY_SCENES[name]
-    r = score_scene(make(), n)
+    r = _score(name)
     raw, ref = r["raw"], r["refined"]
-    assert ref["vanished"] <= 0.02, r
+    # Where the model itself loses somebody (a person it is unsure of), the matte may not
+    # lose them more often; everywhere else it never loses them.
+    assert ref["vanished"] <= max(0.02, raw["vanished"] + 0.05), r
     assert ref["acquire_frames"] <= 10, r
     assert ref["iou"] >= raw["iou"] - 0.01, r
-    assert ref["boundary_f1"] >= raw["boundary_f1"] - 0.01, r
+    assert ref["boundary_f1"] >= raw["boundary_f1"] - 0.005, r
     assert ref["flicker"] <= raw["flicker"] + 0.001, r
     if "poster" in name:
         assert ref["false_frames"] <= 0.05, r  # the face on the wall is not the subject
 
 
+def test_over_all_scenes_with_people_the_matte_beats_the_model_by_three_points():
+    raw = np.mean([_score(n)["raw"]["iou"] for n in PERSON_SCENES])
+    ours = np.mean([_score(n)["refined"]["iou"] for n in PERSON_SCENES])
+    assert ours >= raw + 0.03, (raw, ours)
+
+
 @pytest.mark.parametrize("name", EMPTY_SCENES)
 def test_scenes_with_nobody_stay_background(name):
-    make, n = QUALITY_SCENES[name]
-    r = score_scene(make(), n)
+    """Pets either way round and at any distance, a mug, a framed photo, a room: at most 1% of
+    the frame is called person, on average."""
+    r = _score(name)
+    assert r["refined"]["person_fraction"] <= 0.01, r
     assert r["refined"]["false_frames"] <= 0.05, r
-    assert r["refined"]["person_fraction"] <= 0.05, r
 
 
 def test_the_empty_scenes_include_ones_the_raw_model_gets_wrong():
-    """Guards the test above: the cat and the cup do fool the raw model."""
-    for name in ("nobody: chelsea", "nobody: coffee"):
+    """Guards the test above: the cat and the cup do fool the raw model, the other way round
+    and at a distance too."""
+    for name in ("nobody: chelsea", "nobody: coffee", "nobody: cat close, the other way",
+                 "nobody: cat at the desk, mirrored", "nobody: a mug on the desk"):  # fmt: skip
         make, _ = QUALITY_SCENES[name]
-        assert score_scene(make(), 3)["raw"]["false_frames"] == 1.0
+        assert score_scene(make(), 3)["raw"]["person_fraction"] > 0.05, name
+
+
+@cache
+def _space() -> np.ndarray:
+    return read_image(
+        str(importlib.resources.files("app.assets") / "backgrounds" / "deep-space.jpg")
+    )
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in PERSON_SCENES if QUALITY_SCENES[n][0]().light == 1.0]
+)
+def test_replace_shows_less_of_the_old_background_at_the_edge(name):
+    """The colour error along the true outline, of Replace over a new background, is never
+    worse than the same engine's without its crop and edge colour, and the cup behind the
+    head (the demo's ghost) loses at least 30% of it."""
+    make, n = QUALITY_SCENES[name]
+    plain = edge_colour(make(), n, _space(), plain_engine())
+    ours = edge_colour(make(), n, _space())
+    assert ours <= plain, (plain, ours)
+    if name == "in front of a cup":
+        assert ours <= 0.7 * plain, (plain, ours)
 
 
 def _person_mask(h=144, w=256, cx=128, head=20, shoulders=60, top=40) -> np.ndarray:
@@ -136,3 +182,58 @@ def test_blob_shape_reports_geometry():
     s: BlobShape = blob_shape(_person_mask(cx=100), np.ones((144, 256), np.float32))
     x0, y0, x1, y1 = s.box
     assert (x0, x1, y1) == (40, 160, 144) and abs(s.head_x - 100) < 1.5 and s.conf == 1.0
+
+
+def _blob_run(gate: PersonGate, mask: np.ndarray, prob_value: float = 0.95):
+    """One frame of ``mask`` (one blob) through ``gate``; whether it is called a person."""
+    labels = mask.astype(np.uint16)
+    areas = np.bincount(labels.ravel(), minlength=2).astype(float)
+    prob = np.where(mask, prob_value, 0.0).astype(np.float32)
+    image = np.zeros((288, 512, 3), np.uint8)
+    candidates = np.array([False, bool(mask.any())])
+    return bool(gate.confirmed(labels, areas, candidates, prob, image)[1])
+
+
+def test_a_wrong_call_is_forgotten_but_a_person_who_turns_away_is_kept():
+    """Evidence must be re-earned: a blob once called a person (here by a face) but with no
+    face and no head-and-shoulders shape after that is dropped after ``forget_frames``; a
+    head-and-shoulders blob without any face (a person seen from behind) is kept for good."""
+    from app.segmentation.base import FaceBox
+
+    params = GateParams(forget_frames=20, face_interval=5)
+    yy, xx = np.mgrid[0:144, 0:256]
+    round_blob = ((xx - 128) / 60) ** 2 + ((yy - 100) / 50) ** 2 <= 1  # a pet, say
+    faces = [[FaceBox(0.3, 0.2, 0.5, 0.4, 0.95)]]  # found once, then never again
+    gate = PersonGate(lambda crop: faces.pop() if faces else [], params)
+    kept = [_blob_run(gate, round_blob) for _ in range(40)]
+    assert kept[0] and all(kept[:20]) and not any(kept[25:])
+
+    gate = PersonGate(lambda crop: [], params)
+    assert all(_blob_run(gate, _person_mask()) for _ in range(100))
+
+
+def test_a_person_the_model_misses_for_a_few_frames_is_still_a_person_when_seen_again():
+    """Remembered where they were (``memory_frames``): no face search needed to get them back,
+    even when their shape alone would not be enough to accept them anew."""
+    params = GateParams(memory_frames=15)
+    gate = PersonGate(lambda crop: [], params)
+    person = _person_mask()
+    assert _blob_run(gate, person)
+    unsure = person.copy()
+    gone = np.zeros_like(person)
+    for _ in range(5):
+        _blob_run(gate, gone)
+    # Back, but now too unsure to pass the shape test: still a person, by memory.
+    assert _blob_run(gate, unsure, prob_value=0.6)
+    gate2 = PersonGate(lambda crop: [], params)
+    assert not _blob_run(gate2, unsure, prob_value=0.6)  # a newcomer like that would not be
+
+
+def test_a_face_on_a_blob_without_shoulders_is_not_enough():
+    """A cat's or a doll's face: the face fills most of the blob, no shoulders under it."""
+    from app.segmentation.base import FaceBox
+
+    yy, xx = np.mgrid[0:144, 0:256]
+    head = ((xx - 128) / 40) ** 2 + ((yy - 100) / 44) ** 2 <= 1
+    gate = PersonGate(lambda crop: [FaceBox(0.15, 0.15, 0.85, 0.85, 0.95)])
+    assert not _blob_run(gate, head)
