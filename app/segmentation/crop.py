@@ -31,7 +31,7 @@ class CropParams:
     hold_margin: float = 0.04  # the held crop is kept while the box plus this fits inside it ...
     hold_slack: float = 1.6  # ... and the held crop is at most this many times the area needed
     max_share: float = 0.6  # a crop over this share of the frame's area gains little: whole frame
-    full_every: int = 5  # the whole frame is looked at this often, besides every crop
+    full_every: int = 3  # the whole frame is looked at this often, besides every crop
     min_prob: float = 0.5  # model probability that counts as "somebody"
     growth: float = 1.15  # the people's box growing this much in a frame: look at everything
 
