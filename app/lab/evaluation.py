@@ -117,7 +117,9 @@ class _Track:
             found = (called & mine).sum() >= FOUND_COVERAGE * visible
             if found:
                 self.acquired.setdefault(k, i)
-            elif k in self.acquired or i - self.first_seen[k] >= 0:
+            elif k in self.acquired:
+                # Lost again once found; the wait before a newcomer is first found is
+                # ``acquire_frames``' to measure (and to bound), not a vanishing.
                 self.vanished += 1
         if sf.poster is not None:
             wrong = (called & sf.poster & ~sf.truth).sum() > FALSE_POSTER_SHARE * sf.poster.sum()
@@ -143,9 +145,10 @@ def score_scene(
     """The live engine on ``scene``, frame by frame, against the raw model on the same frames.
 
     ``vanished`` is the share of person-frames (a present person in a frame) where the matte
-    covers less than half of that person; ``acquire_frames`` the most frames any person waited
-    from arriving to being in the matte; ``false_frames`` the share of frames where a scene
-    with nobody (or a poster) had more than 1% of the frame (10% of the poster) called person.
+    covers less than half of a person it had already found; ``acquire_frames`` the most frames
+    any person waited from arriving to being in the matte; ``false_frames`` the share of frames
+    where a scene with nobody (or a poster) had more than 1% of the frame (10% of the poster)
+    called person.
     """
     w, h = scene.size
     raw, ref = _Track(), _Track()

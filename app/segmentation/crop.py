@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from app.common.resize import downscale
+
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in frame pixels
 VETO_BELOW = 0.25  # the whole frame overrules the crop where its probability is below this
 MAX_SQUEEZE = np.log(1.2)  # how far a crop's shape may be from the model's (log of the ratio)
@@ -38,12 +40,12 @@ class CropParams:
 
 def people_box(prob: np.ndarray, frame_size: tuple[int, int], threshold: float) -> Box | None:
     """The box (frame pixels) of everything above ``threshold`` in ``prob`` (any grid size)."""
-    ys, xs = np.nonzero(prob > threshold)
-    if xs.size == 0:
+    x, y, bw, bh = cv2.boundingRect((prob > threshold).view(np.uint8))
+    if bw == 0:
         return None
     gh, gw = prob.shape
     sx, sy = frame_size[0] / gw, frame_size[1] / gh
-    return (xs.min() * sx, ys.min() * sy, (xs.max() + 1) * sx, (ys.max() + 1) * sy)
+    return (x * sx, y * sy, (x + bw) * sx, (y + bh) * sy)
 
 
 def crop_for(box: Box, frame_size: tuple[int, int], aspect: float, margin: float) -> Box | None:
@@ -86,10 +88,10 @@ def cut_out(
     image: np.ndarray, crop: Box, frame_size: tuple[int, int], size: tuple[int, int]
 ) -> np.ndarray:
     """``crop`` (frame pixels) of ``image`` (the frame, or the frame already scaled down) at the
-    model's input ``size``, by area averaging."""
+    model's input ``size``, as the whole frame is shrunk for it (``downscale``)."""
     s = image.shape[1] / frame_size[0]
     x0, y0, x1, y1 = (round(v * s) for v in crop)
-    return cv2.resize(image[y0:y1, x0:x1], size, interpolation=cv2.INTER_AREA)
+    return downscale(image[y0:y1, x0:x1], size)
 
 
 def paste(

@@ -18,7 +18,10 @@ visible cat can be lived with. So a blob becomes a person on either of this evid
    widest row of its lower half, and that top as confident as the whole (a head is; a thin,
    unsure spur over a pet or a chair is not). Measured on the first frames of every truth
    scene: people 0.26 to 0.50; pets, cups and mugs 0.79 to 0.92. No face is needed, so a
-   person whose face is hidden or missed is kept from the first frame.
+   person whose face is hidden or missed is kept (from the stream's first frame at once, later
+   once the shape has shown on two frames running); and for ``trial_frames`` after that the
+   shape must hold (loosely) on every frame: a person's does, a chance outline of a
+   motorbike's tank over a cup passed on one frame and not the next.
 
 Evidence must be re-earned: a person stays one while they overlap last frame's people (turning
 away, looking down or a hand before the face never makes someone vanish) and while, at least
@@ -55,6 +58,7 @@ class GateParams:
     keep_head_ratio: float = 0.8  # ... and to keep calling a tracked one a person
     forget_frames: int = 45  # a tracked blob with no evidence for this long is dropped
     memory_frames: int = 15  # a person the model misses is remembered where they were this long
+    trial_frames: int = 5  # a blob taken on its shape alone must keep it (loosely) this long
     face_min_score: float = 0.75  # a face must score this (cat faces scored 0.5 to 0.65)
     shoulders_per_face: float = 1.8  # the blob's widest row below the face, in face widths
     secondary_min_share: float = 0.3
@@ -127,6 +131,8 @@ class PersonGate:
         self._confirmed: np.ndarray | None = None
         self._age: np.ndarray | None = None  # uint16: frames since each person's last evidence
         self._recent: np.ndarray | None = None  # uint8: frames left to remember a person here
+        self._trial: np.ndarray | None = None  # uint8: frames a shape-only call is on trial
+        self._shaped: np.ndarray | None = None  # blobs left open last frame despite the shape
         self._pending: np.ndarray | None = None  # where unconfirmed candidates were
         self._pending_age = 0
         self.reasons: dict[int, str] = {}  # label -> why it counts (last frame; for tests)
@@ -153,12 +159,22 @@ class PersonGate:
         dominant = int(cand[np.argmax(areas[cand])]) if cand.size else 0
         shapes = {int(k): blob_shape(labels == k, prob) for k in cand}
         age = np.full(areas.size, 0, np.int64)
+        trial = np.zeros(areas.size, np.int64)
+        held = self._age is not None and self._age.shape == labels.shape
         for k in np.flatnonzero(ok):
             # A tracked person re-earns the call: head-and-shoulders (loosely), or a face
             # searched for as often as for a newcomer that waits; else it ages, and is dropped.
+            # One taken on its shape alone must keep a head-and-shoulders outline (loosely;
+            # the model may be less sure of it for a while) on every one of its first
+            # ``trial_frames``: a person does, a chance outline of a motorbike's tank over a
+            # cup does not.
             shape = shapes[int(k)]
-            held = self._age is not None and self._age.shape == labels.shape
-            age[k] = 1 + int(self._age[labels == k].min()) if held else 0
+            inside = labels == k
+            age[k] = 1 + int(self._age[inside].min()) if held else 0
+            trial[k] = max(0, int(self._trial[inside].max()) - 1) if held else 0
+            if trial[k] > 0 and not (shape.bottom and shape.head_ratio <= p.keep_head_ratio):
+                ok[k] = False
+                continue
             if shape.person_shaped(p, keep=True):
                 age[k] = 0
             elif age[k] % p.face_interval == 0 and self._face_in(labels == k, shape, image_bgr):
@@ -169,10 +185,22 @@ class PersonGate:
                 self.reasons[int(k)] = "tracked"
         open_ = [k for k in shapes if not ok[k] and int(k) not in self.reasons]
         if open_:
+            # After the first frame, the shape must show on two frames running (or a face be
+            # found): one frame's chance outline is not shown as a person even for that frame.
+            # On the first frame nothing is known yet, and whoever is there is shown at once.
+            first = self._confirmed is None
+            was_shaped = self._overlap(self._shaped, labels, areas)
+            shaped_now = np.zeros(areas.size, bool)
             for k in open_:
-                if shapes[k].person_shaped(p):
+                if not shapes[k].person_shaped(p):
+                    continue
+                if first or was_shaped[k] or self._face_in(labels == k, shapes[k], image_bgr):
                     ok[k] = True
+                    trial[k] = p.trial_frames
                     self.reasons[k] = "shape"
+                else:
+                    shaped_now[k] = True
+            self._shaped = np.take(shaped_now.view(np.uint8), labels).view(bool)
             still_open = [k for k in open_ if not ok[k]]
             if still_open and self._should_search(labels, areas, candidates & ~ok):
                 for k in still_open:
@@ -185,6 +213,8 @@ class PersonGate:
                     if secondary_ok and self._face_in(labels == k, shape, image_bgr):
                         ok[k] = True
                         self.reasons[k] = "face"
+        else:
+            self._shaped = None
         people = ok.copy()
         people[0] = False
         # Dilated so that next frame's blob, a few pixels further on, still overlaps; and
@@ -193,12 +223,15 @@ class PersonGate:
         here = cv2.dilate(np.take(people.view(np.uint8), labels), _K7).view(bool)
         ages = np.where(people, age, np.iinfo(np.uint16).max).astype(np.uint16)
         ages = cv2.erode(np.take(ages, labels), _K7)  # erode: the min spreads like dilate
+        trials = cv2.dilate(np.take(np.where(people, trial, 0).astype(np.uint8), labels), _K7)
         if self._recent is None or self._recent.shape != here.shape:
             self._recent = np.zeros(here.shape, np.uint8)
             self._age = ages
+            self._trial = trials
         cv2.subtract(self._recent, 1, dst=self._recent)
         self._recent[here] = p.memory_frames
         self._age = np.where(here, ages, self._age)
+        self._trial = np.where(here, trials, self._trial)
         self._confirmed = self._recent > 0
         waiting = candidates & ~ok
         self._pending = None

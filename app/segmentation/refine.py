@@ -18,6 +18,7 @@ All of it runs at low resolution (model and guide sizes), in this order:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import cv2
@@ -310,16 +311,18 @@ EDGE_DOWN = 2
 # How different (0..255, Euclidean over B, G, R) the two colours must be before the pixel's own
 # colour decides its alpha: below LO the matte stands, above HI the colour does.
 EDGE_CONTRAST_LO, EDGE_CONTRAST_HI = 12.0, 40.0
+# Each colour must be averaged over at least this share of its window to be trusted fully.
+EDGE_MIN_SUPPORT = 0.1
 _K_RIM = np.ones((3, 3), np.uint8)
 
 
-def _weighted_sums(img: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
-    """blur of (img * w, w) as one 4-channel image: divided, the colour of what ``weight``
-    marks near every pixel (divided only where it is read, in ``exact_edge``)."""
-    stack = np.empty(img.shape[:2] + (4,), np.float32)
-    np.multiply(img, weight[..., None], out=stack[..., :3])
-    stack[..., 3] = weight
-    return cv2.GaussianBlur(stack, (0, 0), sigma)
+def _weighted_sums(img_1: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """blur of (img * w, w) as one 4-channel image, from ``img_1`` (BGR and a channel of ones):
+    divided, the colour of what ``weight`` marks near every pixel (divided only where it is
+    read, in ``exact_edge``)."""
+    stack = cv2.multiply(img_1, cv2.merge((weight, weight, weight, weight)))
+    k = 2 * math.ceil(2.0 * sigma) + 1  # +-2 sigma: half of OpenCV's own choice of taps
+    return cv2.GaussianBlur(stack, (k, k), sigma)
 
 
 def edge_colours(alpha: np.ndarray, guide_bgr: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -330,27 +333,34 @@ def edge_colours(alpha: np.ndarray, guide_bgr: np.ndarray) -> tuple[np.ndarray, 
     h, w = alpha.shape
     size = (max(1, w // EDGE_DOWN), max(1, h // EDGE_DOWN))
     small = cv2.resize(guide_bgr, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_1 = cv2.cvtColor(small, cv2.COLOR_BGR2BGRA)  # the fourth channel is 1.0
     a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     sigma = EDGE_SIGMA / EDGE_DOWN
-    person = _weighted_sums(small, cv2.erode(a, _K_RIM), sigma)
-    behind = _weighted_sums(small, cv2.subtract(1.0, cv2.dilate(a, _K_RIM)), sigma)
+    person = _weighted_sums(small_1, cv2.erode(a, _K_RIM), sigma)
+    behind = _weighted_sums(small_1, cv2.subtract(1.0, cv2.dilate(a, _K_RIM)), sigma)
     return small, person, behind
 
 
-def edge_alpha(a: np.ndarray, img: np.ndarray, fs: np.ndarray, bs: np.ndarray) -> np.ndarray:
+def edge_alpha(
+    a: np.ndarray, img: np.ndarray, fs: np.ndarray, bs: np.ndarray, known: np.ndarray | None = None
+) -> np.ndarray:
     """Alpha for soft pixels (``a``, 0..1 exclusive) from their colour ``img``, given the
     person's (``fs``) and the background's (``bs``) colours nearby (float, (n, 3)).
 
     A pixel mixes the two, I = a F + (1 - a) B, so its alpha is where I falls on the line from
     B to F. Where the two colours are far apart that is known well; where they are alike (a
-    grey shirt on a grey wall) the matte stands. ``img`` should be free of sensor noise (the
+    grey shirt on a grey wall), or either was seen too little (``known``, the share of its
+    window it was averaged over), the matte stands. ``img`` should be free of sensor noise (the
     projection would pass it on)."""
     d = fs - bs
-    dd = (d * d).sum(axis=-1)
-    t = ((img - bs) * d).sum(axis=-1) / (dd + 1.0)
+    dd = np.einsum("ij,ij->i", d, d)
+    t = np.einsum("ij,ij->i", img - bs, d)
+    t /= dd + 1.0
     np.clip(t, 0.0, 1.0, out=t)
     lo, hi = EDGE_CONTRAST_LO, EDGE_CONTRAST_HI
     c = np.clip((np.sqrt(dd) - lo) * (1.0 / (hi - lo)), 0.0, 1.0)
+    if known is not None:  # the share of the window each colour was averaged over
+        c *= np.clip(known * (1.0 / EDGE_MIN_SUPPORT), 0.0, 1.0)
     by_colour = a + c * (t - a)
     # Evidence may only sharpen the edge, never move it: the outer half of the soft band can
     # only fade (a halo of wall goes), the inner half only firm up, so the matte's outline
@@ -389,7 +399,10 @@ def exact_edge(alpha: np.ndarray, guide_bgr: np.ndarray) -> np.ndarray:
     )
     fs = person[:, :3] / (person[:, 3:] + 1e-3)
     bs = behind[:, :3] / (behind[:, 3:] + 1e-3)
+    # Where either colour was averaged over too little of the person or the background (a
+    # thin arm, the frame's corner), it is not known well enough to overrule the matte.
+    known = np.minimum(person[:, 3], behind[:, 3])
     img = small
     out = alpha.copy()
-    out.ravel()[soft] = edge_alpha(flat[soft], img, fs, bs)
+    out.ravel()[soft] = edge_alpha(flat[soft], img, fs, bs, known)
     return out
