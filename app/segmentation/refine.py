@@ -1,14 +1,15 @@
 """Turn the model's raw, low-resolution, flickering mask into a matte worth compositing.
 
 All of it runs at low resolution (model and guide sizes), in this order:
-1. Spurious regions: person blobs that are small or unsure are dropped, and the person gate
-   (gate.py) keeps only people: the dominant person-shaped region, blobs with a face, and
-   whoever was a person last frame. This is what keeps a pet, a coffee cup or a face on a
-   poster from being "the subject" without ever dropping the subject.
+1. Spurious regions: person blobs that are small are dropped, and the person gate (gate.py)
+   keeps only people: clearly head-and-shoulders shaped regions, regions with a face over
+   shoulders, and people who keep earning that evidence (an unsure region is the gate's to
+   judge). This is what keeps a pet, a coffee cup or a face on a poster from being "the
+   subject" without ever dropping the subject.
 2. Temporal smoothing: a per-pixel running average whose weight rises with evidence of motion
-   (image change, or a large mask change), so a still subject stops shimmering while a moving one
-   is followed at once. The guide image is denoised with the same weights. A scene cut or a camera
-   switch resets the history.
+   (image change, or a large mask change unless the model just looked at another crop), so a
+   still subject stops shimmering while a moving one is followed at once. The guide image is
+   denoised with the same weights. A scene cut or a camera switch resets the history.
 3. Edge-aware upsampling: a guided filter against the (denoised) frame at the guide resolution
    snaps the matte's edges to the image's own edges.
 4. Colour at the edge: where the matte is soft, a pixel mixes the person and the background
