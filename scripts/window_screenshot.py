@@ -46,9 +46,11 @@ def main() -> None:
     from app.ui.theme import apply_dark_theme
     from app.ui.window import MainWindow
 
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        sys.exit(f"window_screenshot: {folder} is not a folder")
     app = QApplication(["focuscam"])
     apply_dark_theme(app)
-    folder = Path(args.folder)
 
     def settle(n: int = 20) -> None:
         for _ in range(n):
@@ -76,28 +78,31 @@ def main() -> None:
         win.resize(960, 540 + win.controls.sizeHint().height())
         win.move(0, 0)
         win.show()
-        deadline = time.monotonic() + 60
-        while win.pipeline.stats.frames_displayed < args.frames and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
-        save(win, "window.jpg")
-        win.set_mode("call")
-        win.hud.setChecked(True)
-        shown = win.pipeline.stats.frames_displayed
-        while win.pipeline.stats.frames_displayed < shown + 30:
-            app.processEvents()
-            time.sleep(0.005)
-        win._update_hud()
-        save(win, "window-call.jpg")
-        win.set_mode("photo")
-        win.hud.setChecked(False)
-        win.take_photo().result(timeout=60)
-        settle(40)
-        viewer = win.open_viewer()
-        viewer.move(0, 0)
-        save(viewer, "viewer.jpg")
-        viewer.close()
-        win.close()
+        try:
+            deadline = time.monotonic() + 60
+            while win.pipeline.stats.frames_displayed < args.frames and time.monotonic() < deadline:
+                app.processEvents()
+                time.sleep(0.005)
+            save(win, "window.jpg")
+            win.set_mode("call")
+            win.hud.setChecked(True)
+            shown = win.pipeline.stats.frames_displayed
+            while win.pipeline.stats.frames_displayed < shown + 30:
+                app.processEvents()
+                time.sleep(0.005)
+            win._update_hud()
+            save(win, "window-call.jpg")
+            win.set_mode("photo")
+            win.hud.setChecked(False)
+            win.take_photo().result(timeout=60)
+            settle(40)
+            viewer = win.open_viewer()
+            viewer.move(0, 0)
+            save(viewer, "viewer.jpg")
+            viewer.close()
+        finally:
+            # Always: a shot that fails must not leave the window and its threads running.
+            win.close()
 
 
 if __name__ == "__main__":
