@@ -40,9 +40,8 @@ def _pictures(engine: SegmentationEngine, frames: list[np.ndarray]) -> np.ndarra
 
 def main() -> int:
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "assets/replace-edge.jpg")
-    demo = DemoSource()
+    demo = DemoSource(paced=False)
     demo.open()
-    demo._pacer.wait = lambda: None  # as fast as it renders: this is not a live camera
     frames = [demo.read() for _ in range(FRAMES)]
     demo.close()
     before = _pictures(plain_engine(), frames)

@@ -27,13 +27,17 @@ def _asset(name: str) -> np.ndarray:
 class DemoSource(FrameSource):
     """The demo scene at ``size`` and ``fps``, paced like a camera."""
 
-    def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0) -> None:
+    def __init__(
+        self, size: tuple[int, int] = (1280, 720), fps: float = 30.0, paced: bool = True
+    ) -> None:
+        """``paced=False``: frames as fast as they are drawn (scripts, tests), timed as at
+        ``fps`` all the same."""
         self.size = size
         self._fps = fps
         self.info = SourceInfo("demo scene", "demo", FRONT)
         self._parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._i = 0
-        self._pacer = Pacer(fps)
+        self._pacer = Pacer(fps if paced else 0.0)
 
     @property
     def fps(self) -> float:
