@@ -27,6 +27,11 @@ VETO_BELOW = 0.25  # the whole frame overrules the crop where its probability is
 MAX_SQUEEZE = np.log(1.2)  # how far a crop's shape may be from the model's (log of the ratio)
 
 
+def aspect_gap(a: float, b: float) -> float:
+    """How far apart two shapes (w / h) are: the log of their ratio, either way round."""
+    return abs(float(np.log(a / b)))
+
+
 @dataclass(frozen=True)
 class CropParams:
     margin: float = 0.15  # around the people's box, as a share of its larger side
@@ -64,7 +69,7 @@ def crop_for(box: Box, frame_size: tuple[int, int], aspect: float, margin: float
     # Cut by the frame, the crop may be a little off the model's shape (it is then squeezed a
     # little, as the peers squeeze whole 4:3 frames into the 16:9 model); not more than that.
     cw, ch = min(cw, w), min(ch, h)
-    if abs(np.log(cw / ch / aspect)) > MAX_SQUEEZE:
+    if aspect_gap(cw / ch, aspect) > MAX_SQUEEZE:
         return None
     cx = min(max((x0 + x1) / 2, cw / 2), w - cw / 2)
     cy = min(max((y0 + y1) / 2, ch / 2), h - ch / 2)
@@ -269,7 +274,7 @@ class ViewPlanner:
             # judged from a crop of the part in view, and the whole frame sees it grow.
             return None
         own = (box[2] - box[0]) / max(1e-6, box[3] - box[1])
-        for aspect in sorted(self.aspects, key=lambda a: abs(np.log(a / own))):
+        for aspect in sorted(self.aspects, key=lambda a: aspect_gap(a, own)):
             crop = crop_for(box, frame_size, aspect, p.margin)
             if crop is not None and _area(crop) <= p.max_share * w * h:
                 return crop

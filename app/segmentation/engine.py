@@ -14,7 +14,14 @@ from app.common.worker import WorkerThread
 from app.frames import Matte
 from app.segmentation import models, runtimes
 from app.segmentation.base import Segmenter
-from app.segmentation.crop import CropParams, ViewPlanner, big_blobs, cut_out, paste
+from app.segmentation.crop import (
+    CropParams,
+    ViewPlanner,
+    aspect_gap,
+    big_blobs,
+    cut_out,
+    paste,
+)
 from app.segmentation.refine import MatteRefiner, RefineParams
 
 logger = logging.getLogger(__name__)
@@ -191,7 +198,7 @@ class SegmentationEngine:
             return self.force_model
         return min(
             models.SEGMENTATION_MODELS,
-            key=lambda n: abs(np.log(models.KNOWN_MODELS[n].aspect / aspect)),
+            key=lambda n: aspect_gap(models.KNOWN_MODELS[n].aspect, aspect),
         )
 
     def _segment(self, name: str, small: np.ndarray, ts_ms: int | None) -> tuple[np.ndarray, float]:

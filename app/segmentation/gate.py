@@ -83,11 +83,15 @@ class BlobShape:
         the looser one (``keep``) to keep a tracked one."""
         ratio = p.keep_head_ratio if keep else p.accept_head_ratio
         return (
-            self.bottom
-            and self.head_ratio <= ratio
+            self.outlined(ratio)
             and self.conf >= p.shape_min_conf
             and self.head_conf >= p.shape_min_conf
         )
+
+    def outlined(self, ratio: float) -> bool:
+        """The outline alone, whatever the model's confidence: on the bottom edge, the top at
+        most ``ratio`` of the lower half wide."""
+        return self.bottom and self.head_ratio <= ratio
 
 
 def blob_shape(mask: np.ndarray, prob: np.ndarray) -> BlobShape:
@@ -172,12 +176,12 @@ class PersonGate:
             inside = labels == k
             age[k] = 1 + int(self._age[inside].min()) if held else 0
             trial[k] = max(0, int(self._trial[inside].max()) - 1) if held else 0
-            if trial[k] > 0 and not (shape.bottom and shape.head_ratio <= p.keep_head_ratio):
+            if trial[k] > 0 and not shape.outlined(p.keep_head_ratio):
                 ok[k] = False
                 continue
             if shape.person_shaped(p, keep=True):
                 age[k] = 0
-            elif age[k] % p.face_interval == 0 and self._face_in(labels == k, shape, image_bgr):
+            elif age[k] % p.face_interval == 0 and self._face_in(inside, shape, image_bgr):
                 age[k] = 0
             if age[k] > p.forget_frames:
                 ok[k] = False

@@ -314,7 +314,6 @@ EDGE_DOWN = 2
 EDGE_CONTRAST_LO, EDGE_CONTRAST_HI = 12.0, 40.0
 # Each colour must be averaged over at least this share of its window to be trusted fully.
 EDGE_MIN_SUPPORT = 0.1
-_K_RIM = np.ones((3, 3), np.uint8)
 
 
 def _weighted_sums(img_1: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
@@ -337,8 +336,8 @@ def edge_colours(alpha: np.ndarray, guide_bgr: np.ndarray) -> tuple[np.ndarray, 
     small_1 = cv2.cvtColor(small, cv2.COLOR_BGR2BGRA)  # the fourth channel is 1.0
     a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     sigma = EDGE_SIGMA / EDGE_DOWN
-    person = _weighted_sums(small_1, cv2.erode(a, _K_RIM), sigma)
-    behind = _weighted_sums(small_1, cv2.subtract(1.0, cv2.dilate(a, _K_RIM)), sigma)
+    person = _weighted_sums(small_1, cv2.erode(a, _K3), sigma)
+    behind = _weighted_sums(small_1, cv2.subtract(1.0, cv2.dilate(a, _K3)), sigma)
     return small, person, behind
 
 
@@ -392,7 +391,7 @@ def exact_edge(alpha: np.ndarray, guide_bgr: np.ndarray) -> np.ndarray:
     map_x[:n] = (xs + 0.5) * k - 0.5
     map_y[:n] = (ys + 0.5) * k - 0.5
     map_x, map_y = map_x.reshape(rows, 256), map_y.reshape(rows, 256)
-    small, person, behind = (
+    img, person, behind = (
         cv2.remap(c, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(
             rows * 256, -1
         )[:n]
@@ -403,7 +402,6 @@ def exact_edge(alpha: np.ndarray, guide_bgr: np.ndarray) -> np.ndarray:
     # Where either colour was averaged over too little of the person or the background (a
     # thin arm, the frame's corner), it is not known well enough to overrule the matte.
     known = np.minimum(person[:, 3], behind[:, 3])
-    img = small
     out = alpha.copy()
     out.ravel()[soft] = edge_alpha(flat[soft], img, fs, bs, known)
     return out
