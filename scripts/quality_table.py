@@ -38,7 +38,7 @@ def main() -> None:
     space = read_image(
         str(importlib.resources.files("app.assets") / "backgrounds" / "deep-space.jpg")
     )
-    everything = {}
+    everything, people = {}, []
     print(
         "| scene | IoU raw / ours | boundary F1 raw / ours | flicker raw / ours "
         "| vanished raw / ours | frames to acquire | called person where nobody is raw / ours "
@@ -59,6 +59,8 @@ def main() -> None:
         a, b = r["raw"], r["refined"]
         e = r.get("edge", {"plain": float("nan"), "ours": float("nan")})
         nobody = not scene.actors
+        if not nobody:
+            people.append(r)
         print(
             f"| {name}{' †' if name in HELD_OUT else ''} "
             f"| {_f(a['iou'])} / {_f(b['iou'])} "
@@ -74,7 +76,6 @@ def main() -> None:
             + f"| {_f(e['plain'], 1)} / {_f(e['ours'], 1)} |",
             flush=True,
         )
-    people = [v for k, v in everything.items() if QUALITY_SCENES[k][0]().actors]
     if people:
         raw = np.mean([v["raw"]["iou"] for v in people])
         ours = np.mean([v["refined"]["iou"] for v in people])
