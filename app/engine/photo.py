@@ -63,12 +63,17 @@ _CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 _CORE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 
 
-def merge_live(fine: Matte, live: Matte) -> Matte:
+def merge_live(fine: Matte, live: Matte, held: np.ndarray | None = None) -> Matte:
     """The photo's fine matte, kept to the people the live engine tracks, and never less than
-    the live matte: max(live, fine restricted to near the live people)."""
+    the live matte: max(live, fine restricted to near the live people). ``held``: what the
+    photo's held-object step added to the fine matte (it reaches further than "near"), kept
+    where it touches the live people."""
     gh, gw = fine.alpha.shape
     up = cv2.resize(live.alpha, (gw, gh), interpolation=cv2.INTER_LINEAR)
-    near = cv2.dilate((up > 0.05).view(np.uint8), _NEAR).astype(np.float32)
+    near = cv2.dilate((up > 0.05).view(np.uint8), _NEAR)
+    if held is not None:
+        near |= _touching(held > 0.5, near)
+    near = near.astype(np.float32)
     alpha = np.maximum(up, fine.alpha * near)
     # Inside the silhouette a photo has no half-transparent person: the body's inner part (the
     # silhouette with its small holes closed, a few pixels in from the edge) is all person,
@@ -78,12 +83,20 @@ def merge_live(fine: Matte, live: Matte) -> Matte:
     return Matte(alpha=np.maximum(alpha, core), guide=fine.guide, model=fine.model)
 
 
+def _touching(pieces: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The connected ``pieces`` (bool) that overlap ``mask`` (uint8), as uint8 0/1."""
+    n, labels = cv2.connectedComponents(pieces.view(np.uint8))
+    hit = np.bincount(labels[(mask > 0) & pieces], minlength=n) > 0
+    hit[0] = False
+    return np.take(hit.view(np.uint8), labels)
+
+
 class PhotoMaker:
     """Full-quality photos, on whatever thread calls it: its own engine (square model, fine
     guide, no temporal history) and the CPU compositor at full resolution."""
 
     def __init__(self, engine_factory=None, runtime: str = DEFAULT_RUNTIME) -> None:
-        self._engine_factory = engine_factory or _photo_engine
+        self._engine_factory = engine_factory or photo_engine
         self._step: FrameStep | None = None
         self._step_runtime = ""
         self.runtime = runtime  # the next photo loads this runtime if it is not the loaded one
@@ -114,7 +127,7 @@ class PhotoMaker:
             assert picture is not None
             return picture, matte
         _, fine, _ = self._step.run(frame.image, spec, composite=False)
-        matte = merge_live(fine, live)
+        matte = merge_live(fine, live, self._step.engine.last_held)
         return self._step.compositor.render(frame.image, matte, spec), matte
 
     def photo(
@@ -210,7 +223,9 @@ class PhotoJobs:
         return not self._thread.is_alive()
 
 
-def _photo_engine(runtime: str = DEFAULT_RUNTIME):
+def photo_engine(runtime: str = DEFAULT_RUNTIME, **kw):
+    """The photos' engine: the square model, a fine guide, no history, the held-object step.
+    ``kw``: any other SegmentationEngine argument (the tests turn steps off)."""
     from app.segmentation.engine import SegmentationEngine
     from app.segmentation.refine import RefineParams
 
@@ -220,4 +235,5 @@ def _photo_engine(runtime: str = DEFAULT_RUNTIME):
         refine=RefineParams(temporal=False),
         force_model=PHOTO_MODEL,
         guide_long_side=PHOTO_GUIDE_LONG_SIDE,
+        **kw,
     )

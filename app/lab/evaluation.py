@@ -175,6 +175,38 @@ def score_scene(
     return {"raw": raw.summary(), "refined": ref.summary()}
 
 
+def score_photo(
+    scene: Scene,
+    frame: int,
+    engine: SegmentationEngine,
+    runtime: str = runtimes.DEFAULT_RUNTIME,
+) -> dict[str, dict[str, float]]:
+    """Frame ``frame`` of ``scene`` taken as a photo by ``engine`` (a photo engine: no history)
+    against the raw model (the engine's model on the whole frame): IoU, boundary F1 and, where
+    the people hold something, the share of its pixels kept as person."""
+    sf = scene.frame(frame)
+    h, w = sf.truth.shape
+    engine.reset()
+    matte, _ = engine.process(sf.image, None)
+    name, model_size = engine.model_for((w, h))
+    plain = runtimes.get(runtime).segmenter(models.locate(name), video=False)
+    try:
+        prob = plain.segment(downscale(sf.image, model_size))
+    finally:
+        plain.close()
+    out = {}
+    for key, m in (("raw", cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)),
+                   ("refined", matte.full((w, h)))):  # fmt: skip
+        out[key] = {
+            "iou": metrics.iou(m, sf.truth),
+            "boundary_f1": metrics.boundary_f1(m, sf.truth),
+            "held_kept": float(((m > 0.5) & sf.held).sum() / max(1, sf.held.sum()))
+            if sf.held is not None
+            else float("nan"),
+        }
+    return out
+
+
 def _full_area(scene: Scene, k: int) -> int:
     """Pixels of actor ``k``'s whole silhouette (as if fully in the frame)."""
     return int((scene._sprites[k][1] > 0.5).sum())

@@ -136,6 +136,7 @@ class SceneFrame:
     truth: np.ndarray  # bool: True where a person is
     people: list[np.ndarray] = field(default_factory=list)  # bool, one per actor, same order
     poster: np.ndarray | None = None  # bool: where the poster is, if any
+    held: np.ndarray | None = None  # bool: what the people hold (part of the truth), if any
 
 
 ENTRY_S = 0.5  # how long walking in takes
@@ -312,6 +313,7 @@ class Scene:
         img = background
         truth = np.zeros((h, w), bool)
         people = []
+        held_mask = None
         t = i / self.fps
         for actor, (person, alpha, face) in zip(self.actors, self._sprites, strict=True):
             ph, pw = alpha.shape
@@ -334,6 +336,7 @@ class Scene:
                 held, held_a = self._held(actor.holds, x, y, pw, ph, face)
                 img = cv2.blendLinear(held, img, held_a, 1.0 - held_a)
                 a = np.maximum(a, held_a)
+                held_mask = (held_a > 0.5) | (False if held_mask is None else held_mask)
             mine = a > 0.5
             people.append(mine)
             truth |= mine
@@ -342,7 +345,7 @@ class Scene:
             img = cv2.LUT(img, lut.astype(np.uint8))
         if noise and self.noise > 0:
             img = self._add_noise(img, i)
-        return SceneFrame(img, truth, people, self.poster_mask)
+        return SceneFrame(img, truth, people, self.poster_mask, held_mask)
 
     def _add_noise(self, img: np.ndarray, i: int) -> np.ndarray:
         """Sensor noise, drawn a band of rows at a time: a whole 4K frame's noise as float64

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from app.segmentation.crop import (
     cut_out,
     paste,
 )
+from app.segmentation.held import HeldParams, keep_held
 from app.segmentation.refine import MatteRefiner, RefineParams
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ LANDSCAPE_MIN_ASPECT = 1.5
 GUIDE_LONG_SIDE = 512
 CUSTOM_MODEL_LONG_SIDE = 256
 DEFAULT_CROPS = CropParams()
+DEFAULT_HELD = HeldParams()
 
 
 def choose_model(size: tuple[int, int]) -> str:
@@ -55,9 +58,12 @@ class SegmentationEngine:
         guide_long_side: int = GUIDE_LONG_SIDE,
         runtime: str = runtimes.DEFAULT_RUNTIME,
         crops: CropParams | None = DEFAULT_CROPS,
+        held: HeldParams | None = DEFAULT_HELD,
     ) -> None:
         """``crops``: how the model is run on a crop around the people (crop.py); None: the
-        whole frame only."""
+        whole frame only. ``held``: for photos (``video`` off), how the matte is grown into
+        what the people hold (held.py); None: not. Video never takes that step: it costs
+        tens of milliseconds a frame."""
         self.video = video
         self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side
@@ -73,6 +79,8 @@ class SegmentationEngine:
         if crops is not None and model_path is None:
             self.views = ViewPlanner(self._crop_aspects(), crops)
         self.last_crop: tuple[float, float, float, float] | None = None  # where it looked
+        self.held = None if video else held
+        self.last_held: np.ndarray | None = None  # what the last photo's held step added
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
         else:
@@ -145,6 +153,8 @@ class SegmentationEngine:
         if self.views is not None:
             cut = work.motion is None and self.video
             self.views.update(None if cut else matte.alpha, (w, h), seen)
+        if self.held is not None:
+            matte = self._keep_held(matte)
         t2 = time.perf_counter()
         # "model" is the model calls alone; they run inside "segment", alongside the caller's work.
         return matte, {
@@ -152,6 +162,16 @@ class SegmentationEngine:
             "refine": (t2 - t1) * 1e3,
             "model": model_ms,
         }
+
+    def _keep_held(self, matte: Matte) -> Matte:
+        """The photo's matte grown into what the people hold (held.py)."""
+        self.last_held = None
+        if self._far_faces is None or not (matte.alpha > 0.5).any():
+            return matte
+        least = self.refiner.params.gate.face_min_score
+        faces = [f for f in self._far_faces.detect(matte.guide) if f.score >= least]
+        alpha, self.last_held = keep_held(matte.guide, matte.alpha, faces, self.held)
+        return replace(matte, alpha=alpha)
 
     def _segment_views(
         self,

@@ -263,10 +263,12 @@ class PersonGate:
         ih, iw = image_bgr.shape[:2]
         sx, sy = iw / mw, ih / mh
         x0, y0, x1, y1 = shape.box
-        side = max(8.0, min(x1 - x0, y1 - y0) * 1.1)  # about head and shoulders
-        cx, top = shape.head_x, y0 - 0.1 * side
-        bx0, by0 = max(0, round((cx - side / 2) * sx)), max(0, round(top * sy))
-        bx1, by1 = min(iw, round((cx + side / 2) * sx)), min(ih, round((top + side) * sy))
+        # Square in the image's pixels (the model's may be squeezed: the square model over a
+        # 16:9 photo), about head and shoulders.
+        side = max(8.0, min((x1 - x0) * sx, (y1 - y0) * sy) * 1.1)
+        cx, top = shape.head_x * sx, y0 * sy - 0.1 * side
+        bx0, by0 = max(0, round(cx - side / 2)), max(0, round(top))
+        bx1, by1 = min(iw, round(cx + side / 2)), min(ih, round(top + side))
         if bx1 - bx0 < 8 or by1 - by0 < 8:
             return False
         crop = image_bgr[by0:by1, bx0:bx1]
