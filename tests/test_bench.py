@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -19,18 +20,25 @@ def test_bench_writes_the_documented_json(tmp_path, capsys):
     assert set(entry["runtimes"]) == {"litert"}  # the default runtime only, unless asked
     assert entry["runtimes"]["litert"]["ours"] == entry["ours"]
     assert 0 < entry["runtimes"]["litert"]["model_ms"]["p50"]
-    assert set(entry["ours"]) == {"total_ms_p50", "total_ms_p95", "fps", "stages_ms_p50"}
+    assert set(entry["ours"]) == {
+        "total_ms_p50", "total_ms_p95", "fps", "stages_ms_p50", "cpu_ms_per_frame"
+    }  # fmt: skip
     assert set(entry["ours"]["stages_ms_p50"]) == {"segment", "refine", "composite"}
     assert 0 < entry["ours"]["total_ms_p50"] <= entry["ours"]["total_ms_p95"]
     for peer in ("lfbw", "cvzone"):
         for variant in ("as_shipped", "our_strength"):
             got = entry["peers"][peer][variant]
             assert 0 < got["total_ms_p50"] <= got["total_ms_p95"]
+            # CPU time of every thread, per frame: some, and no more than all cores could give.
+            cores = os.cpu_count() or 1
+            assert 0 < got["cpu_ms_per_frame"] <= cores * 3 * got["total_ms_p95"]
             ratio = entry["ratios"][peer][variant]
             # Written rounded to two decimals.
             assert ratio == pytest.approx(
                 got["total_ms_p50"] / entry["ours"]["total_ms_p50"], abs=0.0051
             )
+    ours = entry["ours"]
+    assert 0 < ours["cpu_ms_per_frame"] <= (os.cpu_count() or 1) * 3 * ours["total_ms_p95"]
     assert data["rss_mb"] > 0
 
 

@@ -124,6 +124,10 @@ class OursLoop:
         self.step.close()
 
 
+def _per_frame(cpu_s: float, frames: int) -> float:
+    return round(1e3 * cpu_s / max(1, frames), 3)
+
+
 def _totals(ms: list[float]) -> dict:
     p50 = float(np.percentile(ms, 50))
     return {
@@ -162,6 +166,9 @@ def bench_size(
     }  # fmt: skip
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in ours}
     times: dict[tuple[str, str], list[float]] = {key: [] for key in peers}
+    # CPU time of the whole process (every thread: ours and the peers' both use more than
+    # one), over each contender's own frames.
+    cpu: dict = {key: 0.0 for key in [*ours, *peers]}
     try:
         for loop in [*ours.values(), *peers.values()]:  # warm up: models loaded, caches hot
             for i in range(warmup):
@@ -170,13 +177,17 @@ def bench_size(
         k = 0
         for _ in range(ROUNDS):
             for name, loop in ours.items():
+                c0 = time.process_time()
                 for j in range(per_round):
                     rows[name].append(loop.run(frames[(k + j) % len(frames)]))
+                cpu[name] += time.process_time() - c0
                 if tick:
                     tick()
             for key, peer in peers.items():
+                c0 = time.process_time()
                 for j in range(per_round):
                     times[key].append(peer.run(frames[(k + j) % len(frames)])[1])
+                cpu[key] += time.process_time() - c0
                 if tick:
                     tick()
             k += per_round
@@ -188,7 +199,7 @@ def bench_size(
     for name, r in rows.items():
         model = np.array([t["model"] for t in r])
         per_runtime[name] = {
-            "ours": _summary(r),
+            "ours": {**_summary(r), "cpu_ms_per_frame": _per_frame(cpu[name], len(r))},
             "model_ms": {"p50": round(float(np.percentile(model, 50)), 3),
                          "p95": round(float(np.percentile(model, 95)), 3)},  # fmt: skip
             "rss_mb_after": current_rss_mb(),
@@ -197,7 +208,10 @@ def bench_size(
     peer_results: dict = {}
     ratios: dict = {}
     for (name, variant), ms in times.items():
-        peer_results.setdefault(name, {})[variant] = _totals(ms)
+        peer_results.setdefault(name, {})[variant] = {
+            **_totals(ms),
+            "cpu_ms_per_frame": _per_frame(cpu[(name, variant)], len(ms)),
+        }
         ratios.setdefault(name, {})[variant] = round(
             peer_results[name][variant]["total_ms_p50"] / first["total_ms_p50"], 2
         )
@@ -260,7 +274,7 @@ def progress(total: int):
 def table(result: dict) -> str:
     """A short table for people: ours against both peers (as shipped / at our strength)."""
     lines = [
-        f"{'size':>10}  {'ours ms':>8}  {'LFBW ms':>13}  {'cvzone ms':>13}  "
+        f"{'size':>10}  {'ours ms':>8}  {'ours cpu':>8}  {'LFBW ms':>13}  {'cvzone ms':>13}  "
         f"{'vs LFBW':>11}  {'vs cvzone':>11}",
     ]
     for size, r in result["sizes"].items():
@@ -273,7 +287,8 @@ def table(result: dict) -> str:
             for peer in ("lfbw", "cvzone")
         ]
         lines.append(
-            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {ms[0]}  {ms[1]}  "
+            f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {r['ours']['cpu_ms_per_frame']:8.1f}  "
+            f"{ms[0]}  {ms[1]}  "
             f"{ratio[0]}  {ratio[1]}"
         )
     lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
