@@ -52,6 +52,15 @@ RUNTIME_HELP = (
 )
 
 
+def _segment_every_option(parser: argparse.ArgumentParser) -> None:
+    from app.segmentation.cadence import SEGMENT_EVERY
+
+    parser.add_argument(
+        "--segment-every", choices=SEGMENT_EVERY, default=SEGMENT_EVERY[0],
+        help="auto: the model runs when the picture changed enough (default); 1: every frame",
+    )  # fmt: skip
+
+
 def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
     from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 
@@ -147,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cpu (the reference; auto means cpu here) or gl (the viewfinder's shaders, offscreen)",
     )  # fmt: skip
     _runtime_option(pr)
+    _segment_every_option(pr)
 
     be = sub.add_parser("bench", help="measure per-stage latency against LFBW and cvzone")
     be.add_argument(
@@ -164,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--runtime", default="litert",
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
     )  # fmt: skip
+    _segment_every_option(be)
 
     mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
     mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
@@ -197,6 +208,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
             args.input, args.output, spec, model, args.mask_out, args.overwrite,
             progress=progress, compositor=args.compositor, matte_path=args.matte,
             runtime=args.runtime, extra_inputs=extra, auto_frame=args.auto_frame,
+            every_frame=args.segment_every == "1",
         )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -260,7 +272,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"{' and '.join(runtimes)}, on {describe_machine()}",
         file=sys.stderr,
     )
-    result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect)
+    result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect,
+                       every_frame=args.segment_every == "1")  # fmt: skip
     if args.json:
         write_json(args.json, result)
     print(table(result))

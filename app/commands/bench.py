@@ -29,7 +29,7 @@ from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.frames import parse_size
 from app.lab.synthetic import Scene
-from app.segmentation.engine import SegmentationEngine
+from app.segmentation.engine import DEFAULT_CADENCE, SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
@@ -105,9 +105,11 @@ def current_rss_mb() -> float:
 class OursLoop:
     """Our pipeline on one runtime, frame by frame (the same frame step as live video)."""
 
-    def __init__(self, size, spec, runtime: str) -> None:
+    def __init__(self, size, spec, runtime: str, every_frame: bool = False) -> None:
         self.spec, self.size = spec, size
-        self.step = FrameStep(SegmentationEngine(video=True, runtime=runtime), CpuCompositor())
+        cadence = None if every_frame else DEFAULT_CADENCE
+        engine = SegmentationEngine(video=True, runtime=runtime, cadence=cadence)
+        self.step = FrameStep(engine, CpuCompositor())
         self.out = np.empty((size[1], size[0], 3), np.uint8)
         self.i = 0
         self.mattes: list = []
@@ -150,6 +152,7 @@ def bench_size(
     runtime_names: list[str] | None = None,
     tick=None,
     effect: str = "blur",
+    every_frame: bool = False,
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 4, not 60 frames' 1.5 GB).
@@ -158,7 +161,7 @@ def bench_size(
     del scene  # its full-size background and sprites are not needed any more
     spec = EffectSpec(effect, 0.6)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
-    ours = {name: OursLoop(size, spec, name) for name in runtime_names}
+    ours = {name: OursLoop(size, spec, name, every_frame) for name in runtime_names}
     peers = {
         (name, variant): cls(size, None if variant == "as_shipped" else spec.strength,
                              runtime_names[0])
@@ -203,6 +206,9 @@ def bench_size(
             "model_ms": {"p50": round(float(np.percentile(model, 50)), 3),
                          "p95": round(float(np.percentile(model, 95)), 3)},  # fmt: skip
             "rss_mb_after": current_rss_mb(),
+            "model_calls_share": round(
+                ours[name].step.engine.model_calls / max(1, ours[name].i), 3
+            ),
         }
     first = per_runtime[runtime_names[0]]["ours"]
     peer_results: dict = {}
@@ -240,6 +246,7 @@ def run_bench(
     compositor: str = "cpu",
     runtime_names: list[str] | None = None,
     effect: str = "blur",
+    every_frame: bool = False,
 ) -> dict:
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
@@ -252,7 +259,7 @@ def run_bench(
         for w, h in sizes:
             result["sizes"][f"{w}x{h}"] = bench_size(
                 (w, h), n_frames, compositor=compositor, runtime_names=names, tick=tick,
-                effect=effect,
+                effect=effect, every_frame=every_frame,
             )  # fmt: skip
             release_memory()  # what one size freed must not count towards the next one's peak
     result["rss_mb"] = peak_rss_mb()

@@ -25,7 +25,7 @@ from app.outputs.base import Output
 from app.outputs.images import ImageOutput
 from app.outputs.mattes import MatteOutput, is_folder_target
 from app.outputs.video import VIDEO_CODECS, VideoOutput
-from app.segmentation.engine import SegmentationEngine
+from app.segmentation.engine import DEFAULT_CADENCE, SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import SourceError
 from app.sources.files import FileSource
@@ -107,6 +107,7 @@ def process_file(
     runtime: str = DEFAULT_RUNTIME,
     extra_inputs: tuple[Path, ...] = (),
     auto_frame: bool = False,
+    every_frame: bool = False,
 ) -> ProcessResult:
     """``extra_inputs``: other files this run reads (``--background``), never to be written."""
     src, dst = Path(input_path), Path(output_path)
@@ -144,7 +145,10 @@ def process_file(
     with _compositor(compositor) as comp:
         if matte is not None:
             return _rerender(src, matte, spec, comp, outputs)
-        engine = SegmentationEngine(model_path, video=in_kind == "video", runtime=runtime)
+        engine = SegmentationEngine(
+            model_path, video=in_kind == "video", runtime=runtime,
+            cadence=None if every_frame else DEFAULT_CADENCE,
+        )  # fmt: skip
         step = FrameStep(engine, comp)
         try:
             return _run(src, in_kind, step, spec, outputs, progress, auto_frame)

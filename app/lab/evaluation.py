@@ -246,6 +246,12 @@ QUALITY_SCENES.update({
         Actor("hopper", 0.9, 0.5, "moving"),)), 45),
     "poster behind the user": (_scene(bg="brick.png", noise=3.0, poster="collins", actors=(
         Actor("hopper", 0.8, 0.62, "sway"),)), 45),
+    # Added with the model's cadence (issue 26): sitting in a call, where most frames reuse
+    # the model's last answer.
+    "sits in a call": (_scene(bg="brick.png", noise=3.0, actors=(
+        Actor("collins", 0.8, 0.5, "sit"),)), 90),
+    "sits in a call, 4:3": (_scene((960, 720), "motorcycle_left.png", noise=3.0, actors=(
+        Actor("hopper", 0.75, 0.5, "sit"),)), 90),
 })  # fmt: skip
 for _bg in ("chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
             "hubble_deep_field.jpg"):  # fmt: skip

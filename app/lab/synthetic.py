@@ -124,7 +124,9 @@ class Actor:
     who: str = "hopper"
     height: float = 0.9  # share of the frame's height, standing on its bottom edge
     x: float = 0.5  # where the person's centre is, share of the frame's width
-    motion: str = "moving"  # "still" | "moving" (to and fro) | "sway" | "walk" (x to x + 0.4)
+    # "still" | "sit" (in a call: small moves) | "sway" | "moving" (to and fro)
+    # | "walk" (x to x + 0.4)
+    motion: str = "moving"
     enter_s: float = 0.0  # walks in from the left edge, arriving at ``x`` 0.5 s after this
     face_covered_s: float = 0.0  # a mug hides the face until this time
     holds: str = ""  # "mug" at the chest, "tablet" held up before the lower face (truth: person)
@@ -154,7 +156,7 @@ class Scene:
         self,
         size: tuple[int, int] = (1280, 720),
         background: str = "motorcycle_left.png",
-        motion: str = "moving",  # "still" | "moving" | "sway" | "none" (no person)
+        motion: str = "moving",  # "still" | "sit" | "moving" | "sway" | "none" (no person)
         noise: float = 3.0,
         seed: int = 0,
         person_height: float = 0.9,
@@ -166,7 +168,7 @@ class Scene:
         lights: int = 0,  # small bright lights (fairy lights, lamps) in the background
         props: tuple[Prop, ...] = (),  # things that are not people, in front of the background
     ) -> None:
-        if motion not in ("still", "moving", "sway", "none"):
+        if motion not in ("still", "sit", "moving", "sway", "none"):
             raise ValueError(f"unknown motion {motion!r}")
         self.size, self.motion, self.noise, self.fps = size, motion, noise, fps
         self.seed = seed
@@ -252,6 +254,12 @@ class Scene:
         if actor.motion == "moving":
             # Walking side to side across half the frame every 4 s: about 10 px a frame at 720p.
             cx += 0.25 * w * math.sin(2 * math.pi * t / 4.0)
+        elif actor.motion == "sit":
+            # Sitting in a call: a drift of under 1% of the frame's width every few seconds
+            # and a small quick nod now and then (about 1 px a frame at 720p at the most).
+            cx += 0.004 * w * math.sin(2 * math.pi * t / 5.0)
+            nod = math.sin(2 * math.pi * t / 7.0) > 0.6
+            cx += 0.002 * w * math.sin(2 * math.pi * t / 1.3) * nod
         elif actor.motion == "sway":
             cx += 0.06 * w * math.sin(2 * math.pi * t / 6.0)
         elif actor.motion == "walk":

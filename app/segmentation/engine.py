@@ -15,6 +15,7 @@ from app.common.worker import WorkerThread
 from app.frames import Matte
 from app.segmentation import models, runtimes
 from app.segmentation.base import Segmenter
+from app.segmentation.cadence import Cadence, CadenceParams
 from app.segmentation.crop import (
     CropParams,
     ViewPlanner,
@@ -38,6 +39,7 @@ GUIDE_LONG_SIDE = 512
 CUSTOM_MODEL_LONG_SIDE = 256
 DEFAULT_CROPS = CropParams()
 DEFAULT_HELD = HeldParams()
+DEFAULT_CADENCE = CadenceParams()
 
 
 def choose_model(size: tuple[int, int]) -> str:
@@ -59,11 +61,13 @@ class SegmentationEngine:
         runtime: str = runtimes.DEFAULT_RUNTIME,
         crops: CropParams | None = DEFAULT_CROPS,
         held: HeldParams | None = DEFAULT_HELD,
+        cadence: CadenceParams | None = DEFAULT_CADENCE,
     ) -> None:
         """``crops``: how the model is run on a crop around the people (crop.py); None: the
         whole frame only. ``held``: for photos (``video`` off), how the matte is grown into
         what the people hold (held.py); None: not. Video never takes that step: it costs
-        tens of milliseconds a frame."""
+        tens of milliseconds a frame. ``cadence``: for video, when a frame may reuse the
+        model's last answer (cadence.py); None: the model runs on every frame."""
         self.video = video
         self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side
@@ -80,6 +84,8 @@ class SegmentationEngine:
             self.views = ViewPlanner(self._crop_aspects(), crops)
         self.last_crop: tuple[float, float, float, float] | None = None  # where it looked
         self.held = None if video else held
+        self.cadence = Cadence(cadence) if (video and cadence is not None) else None
+        self.model_calls = 0  # frames the model ran on (stats: model calls per second)
         self.last_held: np.ndarray | None = None  # what the last photo's held step added
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
@@ -127,32 +133,48 @@ class SegmentationEngine:
         name, model_size = self.model_for((w, h))
         if self._last_model is not None and name != self._last_model:
             self.refiner.reset()  # a different model sees a different world: no shared history
+            self.last_prob = None
         self._last_model = name
         guide_size = fit_long_side((w, h), self.guide_long_side)
         # The guide and the model's input share their first halvings. The model runs on the
         # engine's model thread (it releases the GIL and keeps one core busy) from there, while
         # the guide is finished and the frame's share of refinement is done on this one.
         base = halvings(image, guide_size)
+        small = downscale(base, model_size)
         ts_ms = None if t_ns is None else t_ns // 1_000_000
         crop, full = self.views.plan((w, h)) if self.views is not None else (None, True)
-        running = self._model_thread.submit(
-            self._segment_views, name, image, base, model_size, crop, full, ts_ms
-        )
+        # A whole-frame look beside a crop (crop.py) is never skipped: it finds newcomers, and
+        # carrying its merged answer over the frames after it costs the matte its crop's detail.
+        if self._model_due(small, force=full and crop is not None):
+            running = self._model_thread.submit(
+                self._segment_views, name, image, base, small, crop, full, ts_ms
+            )
+        else:
+            running = None  # the model's last answer stands; the refiner fits it to this frame
         try:
             guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
             if alongside is not None:
                 alongside(guide)
         finally:
-            result = running.result()
+            if running is not None:
+                result = running.result()
+            else:
+                carried = self.refiner.carried
+                if carried is None or carried.shape != self.last_prob.shape:
+                    carried = self.last_prob
+                result = (carried, 0.0, self.last_crop, None)
         prob, model_ms, crop, seen = result
         new_view = crop != self.last_crop
-        self.last_prob, self.last_crop = prob, crop
+        if running is not None:
+            self.last_prob, self.last_crop = prob, crop
         t1 = time.perf_counter()
         matte = self.refiner.finish(prob, work, model=name, new_view=new_view)
-        if self.views is not None:
+        if self.views is not None and running is not None:
             cut = work.motion is None and self.video
             self.views.update(None if cut else matte.alpha, (w, h), seen)
+        if running is not None:
+            self.model_calls += 1
         if self.held is not None:
             matte = self._keep_held(matte)
         t2 = time.perf_counter()
@@ -173,12 +195,22 @@ class SegmentationEngine:
         alpha, self.last_held = keep_held(matte.guide, matte.alpha, faces, self.held)
         return replace(matte, alpha=alpha)
 
+    def _model_due(self, small: np.ndarray, force: bool = False) -> bool:
+        """Whether the model runs on this frame (cadence.py), or its last answer stands."""
+        if self.cadence is None:
+            return True
+        prob = self.last_prob
+        if prob is None or prob.shape != small.shape[:2]:
+            self.cadence.reset()
+            return self.cadence.due(small, None)  # the first frame: remembered, and run
+        return self.cadence.due(small, prob > 0.5, force)
+
     def _segment_views(
         self,
         name: str,
         image: np.ndarray,
         base: np.ndarray,
-        size: tuple[int, int],
+        small: np.ndarray,
         crop,
         full: bool,
         ts_ms: int | None,
@@ -187,10 +219,11 @@ class SegmentationEngine:
         whole frame and/or a crop around the people (crop.py). Returns (prob, model ms, the
         crop used or None, the big blobs the whole frame showed or None)."""
         h, w = image.shape[:2]
+        size = (small.shape[1], small.shape[0])
         model_ms = 0.0
         seen = None
         if full:
-            prob, model_ms = self._segment(name, downscale(base, size), ts_ms)
+            prob, model_ms = self._segment(name, small, ts_ms)
             seen = big_blobs(prob, self.refiner.params.min_region)
             if crop is None and self.views is not None:
                 crop = self.views.first_crop(seen, (w, h))
@@ -230,8 +263,11 @@ class SegmentationEngine:
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""
         self.refiner.reset()
+        self.last_prob = None
         if self.views is not None:
             self.views.reset()
+        if self.cadence is not None:
+            self.cadence.reset()
 
     def close(self) -> None:
         self._model_thread.close()
