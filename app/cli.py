@@ -57,7 +57,7 @@ def _segment_every_option(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument(
         "--segment-every", choices=SEGMENT_EVERY, default=SEGMENT_EVERY[0],
-        help="auto: the model runs when the picture changed enough (default); 1: every frame",
+        help="1: the model runs on every frame (default); auto: when the picture changed enough",
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ def _run(scene: Scene, n: int, **kw) -> tuple[list[float], int]:
 def test_a_still_person_costs_a_fraction_of_the_model_calls_and_the_same_matte():
     make = lambda: Scene((1280, 720), "brick.png", noise=3.0,  # noqa: E731
                          actors=(Actor("collins", 0.8, 0.5, "still"),))  # fmt: skip
-    auto, calls = _run(make(), 40)
+    auto, calls = _run(make(), 40, cadence=CadenceParams())
     every, all_calls = _run(make(), 40, cadence=None)
     assert all_calls == 40
     assert calls <= 40 / CadenceParams().every + 2  # about one frame in four
@@ -34,7 +34,7 @@ def test_a_still_person_costs_a_fraction_of_the_model_calls_and_the_same_matte()
 
 def test_a_moving_person_gets_the_model_on_every_frame():
     scene = Scene((1280, 720), "motorcycle_left.png", "moving", noise=3.0)
-    _, calls = _run(scene, 20)
+    _, calls = _run(scene, 20, cadence=CadenceParams())
     assert calls >= 19
 
 

@@ -61,13 +61,14 @@ class SegmentationEngine:
         runtime: str = runtimes.DEFAULT_RUNTIME,
         crops: CropParams | None = DEFAULT_CROPS,
         held: HeldParams | None = DEFAULT_HELD,
-        cadence: CadenceParams | None = DEFAULT_CADENCE,
+        cadence: CadenceParams | None = None,
     ) -> None:
         """``crops``: how the model is run on a crop around the people (crop.py); None: the
         whole frame only. ``held``: for photos (``video`` off), how the matte is grown into
         what the people hold (held.py); None: not. Video never takes that step: it costs
         tens of milliseconds a frame. ``cadence``: for video, when a frame may reuse the
-        model's last answer (cadence.py); None: the model runs on every frame."""
+        model's last answer (cadence.py); None (the default for now): the model runs on
+        every frame."""
         self.video = video
         self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side
