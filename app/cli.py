@@ -61,6 +61,13 @@ def _segment_every_option(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _cadence(args):
+    """--segment-every auto: the cadence's default params; 1: None (every frame)."""
+    from app.segmentation.engine import DEFAULT_CADENCE
+
+    return DEFAULT_CADENCE if args.segment_every == "auto" else None
+
+
 def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
     from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 
@@ -208,7 +215,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
             args.input, args.output, spec, model, args.mask_out, args.overwrite,
             progress=progress, compositor=args.compositor, matte_path=args.matte,
             runtime=args.runtime, extra_inputs=extra, auto_frame=args.auto_frame,
-            every_frame=args.segment_every == "1",
+            cadence=_cadence(args),
         )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -273,7 +280,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect,
-                       every_frame=args.segment_every == "1")  # fmt: skip
+                       cadence=_cadence(args))  # fmt: skip
     if args.json:
         write_json(args.json, result)
     print(table(result))

@@ -29,7 +29,8 @@ from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.frames import parse_size
 from app.lab.synthetic import Scene
-from app.segmentation.engine import DEFAULT_CADENCE, SegmentationEngine
+from app.segmentation.cadence import CadenceParams
+from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
@@ -105,9 +106,8 @@ def current_rss_mb() -> float:
 class OursLoop:
     """Our pipeline on one runtime, frame by frame (the same frame step as live video)."""
 
-    def __init__(self, size, spec, runtime: str, every_frame: bool = False) -> None:
+    def __init__(self, size, spec, runtime: str, cadence: CadenceParams | None = None) -> None:
         self.spec, self.size = spec, size
-        cadence = None if every_frame else DEFAULT_CADENCE
         engine = SegmentationEngine(video=True, runtime=runtime, cadence=cadence)
         self.step = FrameStep(engine, CpuCompositor())
         self.out = np.empty((size[1], size[0], 3), np.uint8)
@@ -152,7 +152,7 @@ def bench_size(
     runtime_names: list[str] | None = None,
     tick=None,
     effect: str = "blur",
-    every_frame: bool = False,
+    cadence: CadenceParams | None = None,
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 4, not 60 frames' 1.5 GB).
@@ -161,7 +161,7 @@ def bench_size(
     del scene  # its full-size background and sprites are not needed any more
     spec = EffectSpec(effect, 0.6)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
-    ours = {name: OursLoop(size, spec, name, every_frame) for name in runtime_names}
+    ours = {name: OursLoop(size, spec, name, cadence) for name in runtime_names}
     peers = {
         (name, variant): cls(size, None if variant == "as_shipped" else spec.strength,
                              runtime_names[0])
@@ -246,8 +246,9 @@ def run_bench(
     compositor: str = "cpu",
     runtime_names: list[str] | None = None,
     effect: str = "blur",
-    every_frame: bool = False,
+    cadence: CadenceParams | None = None,
 ) -> dict:
+    """``cadence``: when our loop may skip the model (cadence.py); None: every frame."""
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
     if compositor not in ("cpu", "gl"):
@@ -259,7 +260,7 @@ def run_bench(
         for w, h in sizes:
             result["sizes"][f"{w}x{h}"] = bench_size(
                 (w, h), n_frames, compositor=compositor, runtime_names=names, tick=tick,
-                effect=effect, every_frame=every_frame,
+                effect=effect, cadence=cadence,
             )  # fmt: skip
             release_memory()  # what one size freed must not count towards the next one's peak
     result["rss_mb"] = peak_rss_mb()

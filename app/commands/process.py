@@ -25,7 +25,8 @@ from app.outputs.base import Output
 from app.outputs.images import ImageOutput
 from app.outputs.mattes import MatteOutput, is_folder_target
 from app.outputs.video import VIDEO_CODECS, VideoOutput
-from app.segmentation.engine import DEFAULT_CADENCE, SegmentationEngine
+from app.segmentation.cadence import CadenceParams
+from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import SourceError
 from app.sources.files import FileSource
@@ -107,9 +108,10 @@ def process_file(
     runtime: str = DEFAULT_RUNTIME,
     extra_inputs: tuple[Path, ...] = (),
     auto_frame: bool = False,
-    every_frame: bool = False,
+    cadence: CadenceParams | None = None,
 ) -> ProcessResult:
-    """``extra_inputs``: other files this run reads (``--background``), never to be written."""
+    """``extra_inputs``: other files this run reads (``--background``), never to be written.
+    ``cadence``: when a video may skip the model (cadence.py); None: every frame."""
     src, dst = Path(input_path), Path(output_path)
     if compositor not in ("gl", "cpu", "auto"):
         raise UsageError(f"unknown compositor {compositor!r}; choose gl, cpu or auto")
@@ -147,7 +149,7 @@ def process_file(
             return _rerender(src, matte, spec, comp, outputs)
         engine = SegmentationEngine(
             model_path, video=in_kind == "video", runtime=runtime,
-            cadence=None if every_frame else DEFAULT_CADENCE,
+            cadence=cadence,
         )  # fmt: skip
         step = FrameStep(engine, comp)
         try:

@@ -344,7 +344,8 @@ class Scene:
                 held, held_a = self._held(actor.holds, x, y, pw, ph, face)
                 img = cv2.blendLinear(held, img, held_a, 1.0 - held_a)
                 a = np.maximum(a, held_a)
-                held_mask = (held_a > 0.5) | (False if held_mask is None else held_mask)
+                mine_held = held_a > 0.5
+                held_mask = mine_held if held_mask is None else held_mask | mine_held
             mine = a > 0.5
             people.append(mine)
             truth |= mine

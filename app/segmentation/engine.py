@@ -141,14 +141,16 @@ class SegmentationEngine:
         # engine's model thread (it releases the GIL and keeps one core busy) from there, while
         # the guide is finished and the frame's share of refinement is done on this one.
         base = halvings(image, guide_size)
-        small = downscale(base, model_size)
+        # The whole frame at the model's size: made here only when the cadence compares it;
+        # otherwise on the model thread, and only for a whole-frame look.
+        small = downscale(base, model_size) if self.cadence is not None else None
         ts_ms = None if t_ns is None else t_ns // 1_000_000
         crop, full = self.views.plan((w, h)) if self.views is not None else (None, True)
         # A whole-frame look beside a crop (crop.py) is never skipped: it finds newcomers, and
         # carrying its merged answer over the frames after it costs the matte its crop's detail.
         if self._model_due(small, force=full and crop is not None):
             running = self._model_thread.submit(
-                self._segment_views, name, image, base, small, crop, full, ts_ms
+                self._segment_views, name, image, base, model_size, small, crop, full, ts_ms
             )
         else:
             running = None  # the model's last answer stands; the refiner fits it to this frame
@@ -196,9 +198,9 @@ class SegmentationEngine:
         alpha, self.last_held = keep_held(matte.guide, matte.alpha, faces, self.held)
         return replace(matte, alpha=alpha)
 
-    def _model_due(self, small: np.ndarray, force: bool = False) -> bool:
+    def _model_due(self, small: np.ndarray | None, force: bool = False) -> bool:
         """Whether the model runs on this frame (cadence.py), or its last answer stands."""
-        if self.cadence is None:
+        if self.cadence is None or small is None:
             return True
         prob = self.last_prob
         if prob is None or prob.shape != small.shape[:2]:
@@ -211,7 +213,8 @@ class SegmentationEngine:
         name: str,
         image: np.ndarray,
         base: np.ndarray,
-        small: np.ndarray,
+        size: tuple[int, int],
+        small: np.ndarray | None,
         crop,
         full: bool,
         ts_ms: int | None,
@@ -220,10 +223,11 @@ class SegmentationEngine:
         whole frame and/or a crop around the people (crop.py). Returns (prob, model ms, the
         crop used or None, the big blobs the whole frame showed or None)."""
         h, w = image.shape[:2]
-        size = (small.shape[1], small.shape[0])
         model_ms = 0.0
         seen = None
         if full:
+            if small is None:
+                small = downscale(base, size)
             prob, model_ms = self._segment(name, small, ts_ms)
             seen = big_blobs(prob, self.refiner.params.min_region)
             if crop is None and self.views is not None:

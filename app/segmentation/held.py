@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from app.common.resize import downscale
+from app.common.resize import downscale, fit_long_side
 from app.segmentation.base import FaceBox
 
 _K3 = np.ones((3, 3), np.uint8)
@@ -57,7 +57,7 @@ def keep_held(
     of the same shape; ``faces`` in 0..1 of the frame."""
     p = params or HeldParams()
     big_h, big_w = alpha.shape
-    size = _working_size((big_w, big_h), p.work_long_side)
+    size = fit_long_side((big_w, big_h), p.work_long_side)
     a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
     person = (a > 0.5).view(np.uint8)
     zone = _reach(person, faces, p)
@@ -91,12 +91,6 @@ def keep_held(
     full[y0:y1, x0:x1] = added
     up = cv2.resize(full, (big_w, big_h), interpolation=cv2.INTER_LINEAR)
     return np.maximum(alpha, up), up
-
-
-def _working_size(size: tuple[int, int], long_side: int) -> tuple[int, int]:
-    w, h = size
-    s = min(1.0, long_side / max(w, h))
-    return max(8, round(w * s)), max(8, round(h * s))
 
 
 def _reach(person: np.ndarray, faces: Sequence[FaceBox], p: HeldParams) -> np.ndarray | None:
