@@ -52,20 +52,22 @@ RUNTIME_HELP = (
 )
 
 
-def _segment_every_option(parser: argparse.ArgumentParser) -> None:
+def _segment_every_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
     from app.segmentation.cadence import SEGMENT_EVERY
 
     parser.add_argument(
-        "--segment-every", choices=SEGMENT_EVERY, default=SEGMENT_EVERY[0],
-        help="1: the model runs on every frame (default); auto: when the picture changed enough",
+        "--segment-every", choices=SEGMENT_EVERY, default=None if remembered else SEGMENT_EVERY[0],
+        help="1: the model runs on every frame (default); auto: only when the picture changed "
+        "enough, at least every 4th frame" + (" (default: as last chosen in the window)"
+                                              if remembered else ""),
     )  # fmt: skip
 
 
 def _cadence(args):
     """--segment-every auto: the cadence's default params; 1: None (every frame)."""
-    from app.segmentation.engine import DEFAULT_CADENCE
+    from app.segmentation.cadence import cadence_for
 
-    return DEFAULT_CADENCE if args.segment_every == "auto" else None
+    return cadence_for(args.segment_every)
 
 
 def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
     )  # fmt: skip
     _runtime_option(li, remembered=True)
+    _segment_every_option(li, remembered=True)
     li.add_argument(
         "--virtual-camera", nargs="?", const="", metavar="DEVICE",
         help="send the call picture to a virtual camera (optionally this device)",
@@ -182,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
     )  # fmt: skip
     _segment_every_option(be)
+    be.add_argument(
+        "--peers-venv", metavar="DIR",
+        help="also run the real LFBW and cvzone in this environment (made by scripts/peers-venv)",
+    )  # fmt: skip
 
     mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
     mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
@@ -279,8 +286,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         f"{' and '.join(runtimes)}, on {describe_machine()}",
         file=sys.stderr,
     )
+    peers_venv = Path(args.peers_venv) if args.peers_venv else None
     result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect,
-                       cadence=_cadence(args))  # fmt: skip
+                       cadence=_cadence(args), peers_venv=peers_venv)  # fmt: skip
     if args.json:
         write_json(args.json, result)
     print(table(result))
@@ -320,7 +328,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
             args.source, args.size, args.time, spec, args.virtual_camera,
             recording_path() if record == "" else record, args.auto_frame,
             Path(args.stats_json) if args.stats_json else None, args.runtime or "litert",
-            args.overwrite,
+            args.overwrite, args.segment_every or "1",
         )  # fmt: skip
     from app.ui.live import run_live
 
@@ -329,6 +337,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
         Path(args.stats_json) if args.stats_json else None, args.compositor, args.runtime,
         virtual_camera=args.virtual_camera, record=record, auto_frame=args.auto_frame,
         effect=args.effect, strength=args.strength, background=args.background,
+        segment_every=args.segment_every,
     )  # fmt: skip
 
 

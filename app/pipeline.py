@@ -23,6 +23,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.frames import Frame, Matte
+from app.segmentation.cadence import SEGMENT_EVERY, cadence_for
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
 from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
@@ -67,11 +68,15 @@ class Pipeline:
         on_error: Callable[[str], None] | None = None,
         backoff: tuple[float, float] = (0.5, 5.0),
         runtime: str = DEFAULT_RUNTIME,
+        segment_every: str = SEGMENT_EVERY[0],
     ) -> None:
         self.engine_factory = engine_factory or _default_engine
         # The segmentation runtime; the worker loads the new one between frames when it changes.
         self.runtime = runtime
         self.engine_runtime = ""  # the runtime the worker's engine has loaded
+        # "1": the model on every frame; "auto": when the picture changed (cadence.py). The
+        # worker applies it between frames.
+        self.segment_every = segment_every
         self.on_result = on_result
         self.on_state = on_state
         self._lost: set[str] = set()  # capture tags whose source is lost until it runs again
@@ -232,7 +237,7 @@ class Pipeline:
                 )
                 self.capture.start()
         self.stats.restart_clock()
-        last_tag = None
+        last_tag = every = None
         framer = framing.AutoFramer()
         try:
             while not self._stop.is_set():
@@ -245,6 +250,10 @@ class Pipeline:
                     step.engine = self._switch_runtime(step.engine, runtime)
                     runtime = self.runtime
                     last_tag = None
+                    every = None  # a new engine: the cadence is set on it again
+                if self.segment_every != every:
+                    every = self.segment_every
+                    step.engine.set_cadence(cadence_for(every))
                 self._latest_frame = frame
                 if frame.source != last_tag:
                     step.reset()  # a new camera: no shared history
@@ -254,11 +263,14 @@ class Pipeline:
                 feeds = self.feeds()
                 call_needed = request.call_preview or bool(feeds)
                 size = framing.fit_inside(frame.size, request.view_size)
+                calls = step.engine.model_calls
                 picture, matte, timings = step.run(
                     frame.image, request.spec, frame.t_capture_ns, size,
                     composite=request.composite and not request.call_preview,
                 )  # fmt: skip
                 self.engine_model = matte.model
+                if step.engine.model_calls != calls:
+                    self.stats.model_called()
                 if call_needed:
                     t0 = time.perf_counter()
                     call = self._call_picture(step, frame, matte, request, framer)

@@ -68,6 +68,8 @@ class PipelineStats:
         self._recent_latency: deque[float] = deque(maxlen=self.WINDOW)
         self._recent_stages: dict[str, deque[float]] = {}
         self._display_times: deque[int] = deque(maxlen=self.WINDOW)
+        self._model_times: deque[int] = deque(maxlen=self.WINDOW)
+        self.model_calls = 0
         self._last_seq: tuple[str, int] | None = None
         self.source_events = {"lost": 0, "recovered": 0}
         self._t0_wall = time.perf_counter()
@@ -83,6 +85,13 @@ class PipelineStats:
         with self._lock:
             self.stages.setdefault(name, Histogram()).add(ms)
             self._recent_stages.setdefault(name, deque(maxlen=self.WINDOW)).append(ms)
+
+    def model_called(self, t_ns: int | None = None) -> None:
+        """The model ran on a frame (with ``--segment-every auto`` not every frame needs it)."""
+        t_ns = now_ns() if t_ns is None else t_ns
+        with self._lock:
+            self.model_calls += 1
+            self._model_times.append(t_ns)
 
     def source_event(self, kind: str) -> None:
         """``lost`` (unplugged, hung) or ``recovered``."""
@@ -119,6 +128,7 @@ class PipelineStats:
         now = now_ns()
         with self._lock:
             shown = list(self._display_times)
+            calls = list(self._model_times)
             lat = np.array(self._recent_latency) if self._recent_latency else np.zeros(1)
             stages = {k: float(np.median(v)) for k, v in self._recent_stages.items() if v}
         wall, cpu = time.perf_counter(), time.process_time()
@@ -128,6 +138,7 @@ class PipelineStats:
         return {
             "cpu": 100.0 * (cpu - last_cpu) / span if span > 0 else 0.0,  # since the last call
             "fps": self._rate(shown, now),
+            "model_calls_per_s": self._rate(calls, now),
             "latency_p50": float(np.percentile(lat, 50)),
             "latency_p95": float(np.percentile(lat, 95)),
             "stages": stages,
@@ -152,6 +163,8 @@ class PipelineStats:
                 "latency_ms": {f"p{q}": round(self.latency.percentile(q), 2) for q in (50, 95, 99)},
                 "stages_ms_p50": {k: round(h.percentile(50), 3) for k, h in self.stages.items()},
                 "cpu_percent": round(self.cpu_percent(), 1),
+                "model_calls": self.model_calls,
+                "model_calls_per_s": round(self.model_calls / wall, 2) if wall > 0 else 0.0,
                 "source_events": dict(self.source_events),
             }
 
@@ -168,6 +181,6 @@ def hud_lines(
         f"{numbers['fps']:5.1f} fps   latency p50 {numbers['latency_p50']:.0f} ms"
         f"  p95 {numbers['latency_p95']:.0f} ms   CPU {numbers.get('cpu', 0.0):.0f}%",
         f"ms: {stages}",
-        f"dropped {dropped} of {captured}",
+        f"dropped {dropped} of {captured} · model {numbers.get('model_calls_per_s', 0.0):.0f}/s",
         f"model {model or '–'} on {runtime or '–'} · {sizes} · compositor {comp}",
     ]

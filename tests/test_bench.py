@@ -47,6 +47,12 @@ def test_bench_rejects_bad_sizes(capsys):
     assert "expected WxH" in capsys.readouterr().err
 
 
+def test_bench_says_how_to_make_the_real_peers_environment(tmp_path, capsys):
+    assert main(["bench", "--sizes", "320x180", "--peers-venv", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"scripts/peers-venv {tmp_path}" in err
+
+
 def test_bench_file_compares_process_with_its_stages(tmp_path, capsys, scene_frames):
     from tests.conftest import write_video
 

@@ -76,3 +76,24 @@ def test_cameras_lists_cameras_or_says_there_are_none():
     assert lines == ["no cameras found; `focuscam live` will show the demo scene"] or all(
         line.split()[1] in ("front", "back") for line in lines
     )
+
+
+def test_live_reports_model_calls_and_runs_the_model_less_on_a_still_picture(
+    tmp_path, scene_frames
+):
+    """--stats-json gives CPU % and model calls per second; --segment-every auto saves calls on
+    a person who does not move (here: one frame, over and over) and 1 runs it on every frame."""
+    clip = write_video(tmp_path / "still.avi", [scene_frames[0]] * 60, fps=30.0, fourcc="MJPG")
+    numbers = {}
+    for every in ("1", "auto"):
+        stats = tmp_path / f"stats-{every}.json"
+        proc = run_app(
+            "live", "--no-window", "--source", str(clip), "-t", "2", "--segment-every", every,
+            "--record", str(tmp_path / f"rec-{every}.mp4"), "--stats-json", str(stats),
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        numbers[every] = json.loads(stats.read_text())
+    every, auto = numbers["1"], numbers["auto"]
+    assert every["cpu_percent"] > 0 and auto["cpu_percent"] > 0
+    assert every["model_calls"] >= 20 and every["model_calls_per_s"] > 0
+    assert auto["model_calls_per_s"] <= 0.5 * every["model_calls_per_s"]

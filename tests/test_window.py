@@ -272,6 +272,27 @@ def test_the_runtime_is_chosen_in_the_menu_and_frames_keep_coming(qtbot, setting
     win.close()
 
 
+def test_the_model_runs_only_when_the_picture_changes_when_chosen_in_the_menu(
+    qtbot, settings, scene_frames, tmp_path
+):
+    # A person sitting still: the same frame over and over, as a camera on a tripod sends it.
+    still = FileSource(write_video(tmp_path / "still.avi", [scene_frames[0]] * 90, fps=30.0,
+                                   fourcc="MJPG"))  # fmt: skip
+    win = open_window(qtbot, Sources(a=still), settings)
+    wait_frames(qtbot, win, 3)
+    assert win.pipeline.segment_every == "1" and not win.controls.segment_auto.isChecked()
+    win.controls.segment_auto.trigger()
+    assert win.pipeline.segment_every == "auto" and settings.get("segment_every") == "auto"
+    stats = win.pipeline.stats
+    calls, shown = stats.model_calls, stats.frames_displayed
+    wait_frames(qtbot, win, 20)
+    # at least every 4th frame, and no more when nothing changes
+    assert 0 < stats.model_calls - calls <= (stats.frames_displayed - shown) / 2
+    win.controls.segment_auto.trigger()
+    assert win.pipeline.segment_every == "1" and settings.get("segment_every") == "1"
+    win.close()
+
+
 def test_closing_the_window_with_a_hung_camera_takes_under_a_second(qtbot, settings, scene_frames):
     from app.sources.registry import open_source
     from tests.mjpeg_server import MjpegCamera

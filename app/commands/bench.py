@@ -16,13 +16,14 @@ import gc
 import platform
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from app.commands.peers import PEERS
+from app.commands.peers import PEERS, RealPeer, check_peers_venv
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
@@ -153,6 +154,7 @@ def bench_size(
     tick=None,
     effect: str = "blur",
     cadence: CadenceParams | None = None,
+    peers_venv: Path | None = None,
 ) -> dict:
     scene = Scene(size, "motorcycle_left.png", "moving", noise=3.0)
     # Distinct frames, as many as fit in FRAME_BUDGET_MB (at 4K that is 4, not 60 frames' 1.5 GB).
@@ -172,32 +174,42 @@ def bench_size(
     # CPU time of the whole process (every thread: ours and the peers' both use more than
     # one), over each contender's own frames.
     cpu: dict = {key: 0.0 for key in [*ours, *peers]}
-    try:
-        for loop in [*ours.values(), *peers.values()]:  # warm up: models loaded, caches hot
-            for i in range(warmup):
-                loop.run(frames[i % len(frames)])
-        per_round = max(1, n_frames // ROUNDS)
-        k = 0
-        for _ in range(ROUNDS):
-            for name, loop in ours.items():
-                c0 = time.process_time()
-                for j in range(per_round):
-                    rows[name].append(loop.run(frames[(k + j) % len(frames)]))
-                cpu[name] += time.process_time() - c0
-                if tick:
-                    tick()
-            for key, peer in peers.items():
-                c0 = time.process_time()
-                for j in range(per_round):
-                    times[key].append(peer.run(frames[(k + j) % len(frames)])[1])
-                cpu[key] += time.process_time() - c0
-                if tick:
-                    tick()
-            k += per_round
-        mattes = next(iter(ours.values())).mattes
-    finally:
-        for loop in [*ours.values(), *peers.values()]:
-            loop.close()
+    with contextlib.ExitStack() as stack:
+        real = _real_peers(peers_venv, frames, stack)
+        real_times: dict[str, list[float]] = {name: [] for name in real}
+        real_cpu: dict[str, float] = {name: 0.0 for name in real}
+        try:
+            for loop in [*ours.values(), *peers.values()]:  # warm up: models loaded, caches hot
+                for i in range(warmup):
+                    loop.run(frames[i % len(frames)])
+            per_round = max(1, n_frames // ROUNDS)
+            k = 0
+            for _ in range(ROUNDS):
+                for name, loop in ours.items():
+                    c0 = time.process_time()
+                    for j in range(per_round):
+                        rows[name].append(loop.run(frames[(k + j) % len(frames)]))
+                    cpu[name] += time.process_time() - c0
+                    if tick:
+                        tick()
+                for key, peer in peers.items():
+                    c0 = time.process_time()
+                    for j in range(per_round):
+                        times[key].append(peer.run(frames[(k + j) % len(frames)])[1])
+                    cpu[key] += time.process_time() - c0
+                    if tick:
+                        tick()
+                for name, peer in real.items():
+                    walls, cpu_ms = peer.run(k, per_round)
+                    real_times[name] += walls
+                    real_cpu[name] += cpu_ms * len(walls)
+                    if tick:
+                        tick()
+                k += per_round
+            mattes = next(iter(ours.values())).mattes
+        finally:
+            for loop in [*ours.values(), *peers.values()]:
+                loop.close()
     per_runtime = {}
     for name, r in rows.items():
         model = np.array([t["model"] for t in r])
@@ -222,9 +234,49 @@ def bench_size(
             peer_results[name][variant]["total_ms_p50"] / first["total_ms_p50"], 2
         )
     result = {"ours": first, "peers": peer_results, "ratios": ratios, "runtimes": per_runtime}
+    if real:
+        result.update(_real_results(real, real_times, real_cpu, first, peer_results))
     if compositor == "gl":
         result.update(bench_gl(size, frames[: len(mattes)], mattes, spec, n_frames, warmup))
     return result
+
+
+# The re-implementations must time within this share of the real peers wherever both run.
+AGREE_WITHIN = 0.15
+
+
+def _real_peers(venv: Path | None, frames: list[np.ndarray], stack) -> dict[str, RealPeer]:
+    """The real peers on ``frames`` (saved for their subprocesses), when ``venv`` is given."""
+    if venv is None:
+        return {}
+    check_peers_venv(venv)
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="focuscam-bench-")))
+    frames_file = tmp / "frames.npy"
+    np.save(frames_file, np.stack(frames))
+    return {name: RealPeer(name, venv, frames_file) for name in PEERS}
+
+
+def _real_results(real, times, cpu, ours: dict, reimplemented: dict) -> dict:
+    """The real peers' wall and CPU figures, ours against them, and how far each
+    re-implementation (as shipped) is from its real peer."""
+    results, ratios, agreement = {}, {}, {}
+    for name, peer in real.items():
+        r = {**_totals(times[name]), "cpu_ms_per_frame": round(cpu[name] / len(times[name]), 3),
+             "versions": peer.versions}  # fmt: skip
+        results[name] = r
+        ratios[name] = {
+            "wall": round(r["total_ms_p50"] / ours["total_ms_p50"], 2),
+            "cpu": round(r["cpu_ms_per_frame"] / ours["cpu_ms_per_frame"], 2),
+        }
+        ours_copy = reimplemented[name]["as_shipped"]
+        wall = ours_copy["total_ms_p50"] / r["total_ms_p50"]
+        cpu_share = ours_copy["cpu_ms_per_frame"] / r["cpu_ms_per_frame"]
+        agreement[name] = {
+            "wall": round(wall, 2),
+            "cpu": round(cpu_share, 2),
+            "within": bool(abs(wall - 1) <= AGREE_WITHIN and abs(cpu_share - 1) <= AGREE_WITHIN),
+        }
+    return {"real_peers": results, "ratios_real": ratios, "reimplementation_vs_real": agreement}
 
 
 def release_memory() -> None:
@@ -247,20 +299,25 @@ def run_bench(
     runtime_names: list[str] | None = None,
     effect: str = "blur",
     cadence: CadenceParams | None = None,
+    peers_venv: Path | None = None,
 ) -> dict:
-    """``cadence``: when our loop may skip the model (cadence.py); None: every frame."""
+    """``cadence``: when our loop may skip the model (cadence.py); None: every frame.
+    ``peers_venv``: an environment made by ``scripts/peers-venv``, whose real peers then run
+    beside their re-implementations."""
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
     if compositor not in ("cpu", "gl"):
         raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
     names = runtime_names or [DEFAULT_RUNTIME]
-    steps = len(sizes) * ROUNDS * (len(names) + 2 * len(PEERS))
+    if peers_venv is not None:
+        check_peers_venv(peers_venv)
+    steps = len(sizes) * ROUNDS * (len(names) + (3 if peers_venv else 2) * len(PEERS))
     result: dict = {"sizes": {}}
     with progress(steps) as tick:
         for w, h in sizes:
             result["sizes"][f"{w}x{h}"] = bench_size(
                 (w, h), n_frames, compositor=compositor, runtime_names=names, tick=tick,
-                effect=effect, cadence=cadence,
+                effect=effect, cadence=cadence, peers_venv=peers_venv,
             )  # fmt: skip
             release_memory()  # what one size freed must not count towards the next one's peak
     result["rss_mb"] = peak_rss_mb()
@@ -280,27 +337,41 @@ def progress(total: int):
 
 
 def table(result: dict) -> str:
-    """A short table for people: ours against both peers (as shipped / at our strength)."""
+    """A short table for people: ours against both peers, wall p50 and CPU ms per frame. With
+    the real peers, theirs; otherwise the re-implementations (as shipped / at our strength)."""
+    real = all("real_peers" in r for r in result["sizes"].values())
     lines = [
         f"{'size':>10}  {'ours ms':>8}  {'ours cpu':>8}  {'LFBW ms':>13}  {'cvzone ms':>13}  "
         f"{'vs LFBW':>11}  {'vs cvzone':>11}",
     ]
     for size, r in result["sizes"].items():
-        ms = [
-            "/".join(f"{r['peers'][peer][v]['total_ms_p50']:.1f}" for v in VARIANTS).rjust(13)
-            for peer in ("lfbw", "cvzone")
-        ]
-        ratio = [
-            "/".join(f"{r['ratios'][peer][v]:.1f}x" for v in VARIANTS).rjust(11)
-            for peer in ("lfbw", "cvzone")
-        ]
+        if real:
+            ms = [f"{r['real_peers'][p]['total_ms_p50']:.1f}/"
+                  f"{r['real_peers'][p]['cpu_ms_per_frame']:.1f}".rjust(13)
+                  for p in ("lfbw", "cvzone")]  # fmt: skip
+            ratio = [f"{r['ratios_real'][p]['wall']:.1f}x/{r['ratios_real'][p]['cpu']:.1f}x"
+                     .rjust(11) for p in ("lfbw", "cvzone")]  # fmt: skip
+        else:
+            ms = [
+                "/".join(f"{r['peers'][p][v]['total_ms_p50']:.1f}" for v in VARIANTS).rjust(13)
+                for p in ("lfbw", "cvzone")
+            ]
+            ratio = [
+                "/".join(f"{r['ratios'][p][v]:.1f}x" for v in VARIANTS).rjust(11)
+                for p in ("lfbw", "cvzone")
+            ]
         lines.append(
             f"{size:>10}  {r['ours']['total_ms_p50']:8.1f}  {r['ours']['cpu_ms_per_frame']:8.1f}  "
             f"{ms[0]}  {ms[1]}  "
             f"{ratio[0]}  {ratio[1]}"
         )
-    lines.append(f"(p50 per frame; peers as shipped / at our blur strength; peak RSS "
-                 f"{result['rss_mb']:.0f} MB; {result['machine']})")  # fmt: skip
+    what = (
+        "the real peers in their own environment: wall ms / CPU ms per frame"
+        if real
+        else "peers re-implemented, as shipped / at our blur strength"
+    )
+    lines.append(f"(p50 per frame; {what}; peak RSS {result['rss_mb']:.0f} MB; "
+                 f"{result['machine']})")  # fmt: skip
     return "\n".join(lines)
 
 

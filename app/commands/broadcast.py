@@ -14,6 +14,7 @@ from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError, UsageError
 from app.outputs.jsonfile import write_json
 from app.pipeline import OutputRequest, Pipeline
+from app.segmentation.cadence import SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.registry import open_source, probe_cameras
 
@@ -30,6 +31,7 @@ def run_headless(
     stats_json: Path | None,
     runtime: str = DEFAULT_RUNTIME,
     overwrite: bool = False,
+    segment_every: str = SEGMENT_EVERY[0],
 ) -> int:
     if virtual_camera is None and record is None:
         raise UsageError("--no-window needs --virtual-camera or --record (else nothing is shown)")
@@ -43,7 +45,7 @@ def run_headless(
         errors.append(message)
         stop.set()
 
-    pipeline = Pipeline(on_error=failed, runtime=runtime)
+    pipeline = Pipeline(on_error=failed, runtime=runtime, segment_every=segment_every)
     pipeline.request = OutputRequest(spec=spec, composite=False, auto_frame=auto_frame)
     fps = src.fps or 30.0
     feeds = []

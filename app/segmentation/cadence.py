@@ -37,6 +37,16 @@ class CadenceParams:
     frame_share: float = 0.004  # of the whole frame
 
 
+DEFAULT_CADENCE = CadenceParams()
+
+
+def cadence_for(segment_every: str) -> CadenceParams | None:
+    """The cadence ``--segment-every`` (or the window's menu) asks for: None is every frame."""
+    if segment_every not in SEGMENT_EVERY:
+        raise ValueError(f"segment every {segment_every!r}: choose one of {SEGMENT_EVERY}")
+    return DEFAULT_CADENCE if segment_every == "auto" else None
+
+
 class Cadence:
     """Decides, frame by frame, whether the model must run (``due``)."""
 

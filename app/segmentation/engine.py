@@ -39,7 +39,6 @@ GUIDE_LONG_SIDE = 512
 CUSTOM_MODEL_LONG_SIDE = 256
 DEFAULT_CROPS = CropParams()
 DEFAULT_HELD = HeldParams()
-DEFAULT_CADENCE = CadenceParams()
 
 
 def choose_model(size: tuple[int, int]) -> str:
@@ -197,6 +196,11 @@ class SegmentationEngine:
         faces = [f for f in self._far_faces.detect(matte.guide) if f.score >= least]
         alpha, self.last_held = keep_held(matte.guide, matte.alpha, faces, self.held)
         return replace(matte, alpha=alpha)
+
+    def set_cadence(self, cadence: CadenceParams | None) -> None:
+        """From the next frame on: the model only when the picture changed (``cadence``), or
+        on every frame (None). For video only; the running matte is kept."""
+        self.cadence = Cadence(cadence) if (self.video and cadence is not None) else None
 
     def _model_due(self, small: np.ndarray | None, force: bool = False) -> bool:
         """Whether the model runs on this frame (cadence.py), or its last answer stands."""

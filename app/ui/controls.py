@@ -149,6 +149,14 @@ class ControlBar(QWidget):
             act.setActionGroup(group)
             act.triggered.connect(lambda _=False, n=name: self.changed.emit("runtime", n))
             self.runtimes[name] = act
+        self.segment_auto = menu.addAction("Run the model only when the picture changes")
+        self.segment_auto.setCheckable(True)
+        self.segment_auto.setToolTip(
+            "Less CPU when you sit still: the model runs when you move, at least every 4th frame"
+        )
+        self.segment_auto.toggled.connect(
+            lambda on: self.changed.emit("segment_every", "auto" if on else "1")
+        )
 
         # The controls wrap onto a second row in a narrow window (down to 480 px wide).
         bar = FlowLayout(self)
@@ -207,7 +215,7 @@ class ControlBar(QWidget):
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
         widgets = (self.effect, self.strength, self.mirror, self.hud,
                    *self.options.values(), self.auto_frame, self.virtual_camera,
-                   self.record)  # fmt: skip
+                   self.record, self.segment_auto)  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
         self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
@@ -229,6 +237,7 @@ class ControlBar(QWidget):
         for name, act in self.runtimes.items():
             act.setChecked(get("runtime") == name)
         self.auto_frame.setChecked(get("auto_frame"))
+        self.segment_auto.setChecked(get("segment_every") == "auto")
         self.virtual_camera.setChecked(camera_on)
         self.record.setChecked(recording)
         for w in widgets:

@@ -86,6 +86,7 @@ def run_live(
     effect: str | None = None,
     strength: float | None = None,
     background: str | None = None,
+    segment_every: str | None = None,
 ) -> int:
     problem = display_problem()
     if problem:
@@ -100,6 +101,8 @@ def run_live(
     settings = Settings()
     if runtime is not None:
         settings.set("runtime", runtime)
+    if segment_every is not None:
+        settings.set("segment_every", segment_every)
     if auto_frame:
         settings.set("auto_frame", True)
     if effect is not None:

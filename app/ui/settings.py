@@ -22,6 +22,7 @@ DEFAULTS: dict[str, object] = {
     "save_original": True,  # with the matte: what re-focus after capture needs
     "save_matte": True,
     "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
+    "segment_every": "1",  # "1": the model on every frame; "auto": when the picture changed
     "auto_frame": False,  # the call picture follows you
 }
 

@@ -17,6 +17,7 @@ from app.compositing.spec import GL_EFFECTS, EffectSpec
 from app.engine.photo import PhotoJobs
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
+from app.segmentation.cadence import SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
@@ -80,6 +81,7 @@ class MainWindow(WindowActions, QMainWindow):
             on_error=self.pipeline_failed.emit,
             backoff=backoff,
             runtime=runtime,
+            segment_every=self._segment_every(),
         )
         self.photo_jobs = PhotoJobs(photo_engine_factory, runtime=runtime)
         self.call_outputs = CallOutputs(
@@ -149,6 +151,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.settings.set(key, value)
         if key == "background":
             self.settings.set("effect", "replace")  # a background is chosen to be seen
+        if key == "segment_every":
+            self.pipeline.segment_every = self._segment_every()
         if key == "runtime":
             runtime = self._runtime()
             self.pipeline.runtime = runtime
@@ -156,6 +160,10 @@ class MainWindow(WindowActions, QMainWindow):
             self.show_message(f"Models now run on {RUNTIMES[runtime].privacy}.", 4000)
         self._sync_controls()
         self._push_request()
+
+    def _segment_every(self) -> str:
+        value = str(self.settings.get("segment_every"))
+        return value if value in SEGMENT_EVERY else SEGMENT_EVERY[0]
 
     def _runtime(self) -> str:
         name = self.settings.get("runtime")
