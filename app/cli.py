@@ -281,12 +281,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return 0
     sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
     runtimes = [get(name.strip()).name for name in args.runtime.split(",") if name.strip()]
+    peers_venv = Path(args.peers_venv) if args.peers_venv else None
+    if peers_venv is not None:
+        from app.commands.peers import check_peers_venv
+
+        check_peers_venv(peers_venv)  # before anything is printed or measured
     print(
         f"benchmarking {len(sizes)} size(s), {args.frames} frames each, runtime "
         f"{' and '.join(runtimes)}, on {describe_machine()}",
         file=sys.stderr,
     )
-    peers_venv = Path(args.peers_venv) if args.peers_venv else None
     result = run_bench(sizes, args.frames, args.compositor, runtimes, args.effect,
                        cadence=_cadence(args), peers_venv=peers_venv)  # fmt: skip
     if args.json:
