@@ -38,7 +38,11 @@ def call_views(
 ) -> tuple[np.ndarray, np.ndarray]:
     """What the call preview shows: the call picture fitted to the view, and your mirrored
     self-view for the corner."""
-    view = cv2.resize(call, fit_inside(CALL_SIZE, view_size), interpolation=cv2.INTER_AREA)
+    size = fit_inside(CALL_SIZE, view_size)
+    if (call.shape[1], call.shape[0]) == size:
+        view = call  # rendered at the view's size already (the preview alone needs no more)
+    else:
+        view = cv2.resize(call, size, interpolation=cv2.INTER_AREA)
     sw = SELF_VIEW_WIDTH
     self_view = cv2.flip(cv2.resize(call, (sw, sw * 9 // 16), interpolation=cv2.INTER_AREA), 1)
     return view, self_view

@@ -273,7 +273,11 @@ class Pipeline:
                     self.stats.model_called()
                 if call_needed:
                     t0 = time.perf_counter()
-                    call = self._call_picture(step, frame, matte, request, framer)
+                    # A call app gets CALL_SIZE; the preview alone needs no more than it shows.
+                    call_size = framing.CALL_SIZE if feeds else framing.fit_inside(
+                        framing.CALL_SIZE, request.view_size
+                    )
+                    call = self._call_picture(step, frame, matte, request, framer, call_size)
                     timings["call"] = (time.perf_counter() - t0) * 1e3
                     for feed in feeds:
                         feed.offer(call, frame.t_capture_ns)
@@ -293,14 +297,16 @@ class Pipeline:
         finally:
             step.close()
 
-    def _call_picture(self, step, frame: Frame, matte: Matte, request, framer) -> np.ndarray:
-        """The call picture (16:9, CALL_SIZE, not mirrored): auto-framed, or the centred
+    def _call_picture(
+        self, step, frame: Frame, matte: Matte, request, framer, size: tuple[int, int]
+    ) -> np.ndarray:
+        """The call picture (16:9 at ``size``, not mirrored): auto-framed, or the centred
         16:9 window a call app would crop."""
         if request.auto_frame:
             rect = framer.update(matte.alpha, frame.size, frame.t_capture_ns)
         else:
             rect = framing.crop_16_9(frame.size)
-        return framing.call_frame(step.compositor, frame.image, matte, request.spec, rect)
+        return framing.call_frame(step.compositor, frame.image, matte, request.spec, rect, size)
 
     # -- live outputs (virtual camera, recorder) --------------------------------------------
     def add_feed(self, name: str, feed) -> None:

@@ -78,7 +78,8 @@ def test_stats_have_the_documented_keys_and_add_up(moving_clip):
     s = p.stats_summary()
     assert set(s) == {
         "frames_captured", "frames_displayed", "frames_dropped", "fps_displayed",
-        "latency_ms", "stages_ms_p50", "cpu_percent", "source_events",
+        "latency_ms", "stages_ms_p50", "cpu_percent", "source_events", "model_calls",
+        "model_calls_per_s",
     }  # fmt: skip
     assert set(s["latency_ms"]) == {"p50", "p95", "p99"}
     assert s["source_events"] == {"lost": 0, "recovered": 0}
@@ -87,6 +88,8 @@ def test_stats_have_the_documented_keys_and_add_up(moving_clip):
     assert s["frames_captured"] >= s["frames_displayed"] + s["frames_dropped"]
     assert 0 < s["latency_ms"]["p50"] <= s["latency_ms"]["p95"] <= s["latency_ms"]["p99"]
     assert s["cpu_percent"] > 0
+    # the model on every frame by default: every frame the worker segmented was a call
+    assert s["model_calls"] >= s["frames_displayed"] and s["model_calls_per_s"] > 0
 
 
 def test_switching_sources_delivers_only_the_new_source(moving_clip, tmp_path):

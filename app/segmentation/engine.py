@@ -86,6 +86,7 @@ class SegmentationEngine:
         self.held = None if video else held
         self.cadence = Cadence(cadence) if (video and cadence is not None) else None
         self.model_calls = 0  # frames the model ran on (stats: model calls per second)
+        self._last_matte: Matte | None = None  # what a frame the model skips shows (cadence)
         self.last_held: np.ndarray | None = None  # what the last photo's held step added
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
@@ -152,7 +153,16 @@ class SegmentationEngine:
                 self._segment_views, name, image, base, model_size, small, crop, full, ts_ms
             )
         else:
-            running = None  # the model's last answer stands; the refiner fits it to this frame
+            running = None  # the model's last answer stands
+            last = self._last_matte
+            if last is not None and last.alpha.shape == guide_size[::-1] and last.model == name:
+                # Nothing moved near the people since the model last looked (cadence.py): the
+                # matte is the last frame's, on this frame's guide; no refining to pay for.
+                guide = downscale(base, guide_size)
+                if alongside is not None:
+                    alongside(guide)
+                ms = (time.perf_counter() - t0) * 1e3
+                return replace(last, guide=guide), {"segment": ms, "refine": 0.0, "model": 0.0}
         try:
             guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
@@ -179,6 +189,7 @@ class SegmentationEngine:
             self.model_calls += 1
         if self.held is not None:
             matte = self._keep_held(matte)
+        self._last_matte = matte if self.cadence is not None else None
         t2 = time.perf_counter()
         # "model" is the model calls alone; they run inside "segment", alongside the caller's work.
         return matte, {
@@ -273,6 +284,7 @@ class SegmentationEngine:
         """Forget temporal history (camera switch, new file)."""
         self.refiner.reset()
         self.last_prob = None
+        self._last_matte = None
         if self.views is not None:
             self.views.reset()
         if self.cadence is not None:
