@@ -52,14 +52,15 @@ RUNTIME_HELP = (
 )
 
 
-def _segment_every_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
-    from app.segmentation.cadence import SEGMENT_EVERY
+def _segment_every_option(parser: argparse.ArgumentParser, live: bool = False) -> None:
+    from app.segmentation.cadence import FILES_SEGMENT_EVERY, LIVE_SEGMENT_EVERY, SEGMENT_EVERY
 
+    default = LIVE_SEGMENT_EVERY if live else FILES_SEGMENT_EVERY
     parser.add_argument(
-        "--segment-every", choices=SEGMENT_EVERY, default=None if remembered else SEGMENT_EVERY[0],
-        help="1: the model runs on every frame (default); auto: only when the picture changed "
-        "enough, at least every 4th frame" + (" (default: as last chosen in the window)"
-                                              if remembered else ""),
+        "--segment-every", choices=SEGMENT_EVERY, default=None if live else default,
+        help="auto: the model runs only when the picture changed enough, at least every 4th "
+        "frame; 1: on every frame (default: "
+        + (f"as last chosen in the window, at first {default})" if live else f"{default})"),
     )  # fmt: skip
 
 
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
     )  # fmt: skip
     _runtime_option(li, remembered=True)
-    _segment_every_option(li, remembered=True)
+    _segment_every_option(li, live=True)
     li.add_argument(
         "--virtual-camera", nargs="?", const="", metavar="DEVICE",
         help="send the call picture to a virtual camera (optionally this device)",
@@ -322,6 +323,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
         from app.common.images import read_image
         from app.compositing.spec import EffectSpec
         from app.engine.calls import recording_path
+        from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 
         effect = args.effect or "blur"
         if effect == "replace" and not args.background:
@@ -332,7 +334,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
             args.source, args.size, args.time, spec, args.virtual_camera,
             recording_path() if record == "" else record, args.auto_frame,
             Path(args.stats_json) if args.stats_json else None, args.runtime or "litert",
-            args.overwrite, args.segment_every or "1",
+            args.overwrite, args.segment_every or LIVE_SEGMENT_EVERY,
         )  # fmt: skip
     from app.ui.live import run_live
 

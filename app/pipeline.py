@@ -23,7 +23,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.step import FrameStep
 from app.frames import Frame, Matte
-from app.segmentation.cadence import SEGMENT_EVERY, cadence_for
+from app.segmentation.cadence import LIVE_SEGMENT_EVERY, cadence_for
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
 from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
@@ -68,7 +68,7 @@ class Pipeline:
         on_error: Callable[[str], None] | None = None,
         backoff: tuple[float, float] = (0.5, 5.0),
         runtime: str = DEFAULT_RUNTIME,
-        segment_every: str = SEGMENT_EVERY[0],
+        segment_every: str = LIVE_SEGMENT_EVERY,
     ) -> None:
         self.engine_factory = engine_factory or _default_engine
         # The segmentation runtime; the worker loads the new one between frames when it changes.

@@ -280,16 +280,18 @@ def test_the_model_runs_only_when_the_picture_changes_when_chosen_in_the_menu(
                                    fourcc="MJPG"))  # fmt: skip
     win = open_window(qtbot, Sources(a=still), settings)
     wait_frames(qtbot, win, 3)
-    assert win.pipeline.segment_every == "1" and not win.controls.segment_auto.isChecked()
-    win.controls.segment_auto.trigger()
-    assert win.pipeline.segment_every == "auto" and settings.get("segment_every") == "auto"
+    # on by default: at least every 4th frame, and no more when nothing changes
+    assert win.pipeline.segment_every == "auto" and win.controls.segment_auto.isChecked()
     stats = win.pipeline.stats
     calls, shown = stats.model_calls, stats.frames_displayed
     wait_frames(qtbot, win, 20)
-    # at least every 4th frame, and no more when nothing changes
     assert 0 < stats.model_calls - calls <= (stats.frames_displayed - shown) / 2
-    win.controls.segment_auto.trigger()
+    win.controls.segment_auto.trigger()  # off: the model on every frame
     assert win.pipeline.segment_every == "1" and settings.get("segment_every") == "1"
+    wait_frames(qtbot, win, 3)
+    calls, shown = stats.model_calls, stats.frames_displayed
+    wait_frames(qtbot, win, 10)
+    assert stats.model_calls - calls >= stats.frames_displayed - shown - 1
     win.close()
 
 

@@ -107,7 +107,7 @@ def current_rss_mb() -> float:
 class OursLoop:
     """Our pipeline on one runtime, frame by frame (the same frame step as live video)."""
 
-    def __init__(self, size, spec, runtime: str, cadence: CadenceParams | None = None) -> None:
+    def __init__(self, size, spec, runtime: str, cadence: CadenceParams | None) -> None:
         self.spec, self.size = spec, size
         engine = SegmentationEngine(video=True, runtime=runtime, cadence=cadence)
         self.step = FrameStep(engine, CpuCompositor())

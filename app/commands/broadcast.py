@@ -14,7 +14,7 @@ from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError, UsageError
 from app.outputs.jsonfile import write_json
 from app.pipeline import OutputRequest, Pipeline
-from app.segmentation.cadence import SEGMENT_EVERY
+from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.registry import open_source, probe_cameras
 
@@ -31,7 +31,7 @@ def run_headless(
     stats_json: Path | None,
     runtime: str = DEFAULT_RUNTIME,
     overwrite: bool = False,
-    segment_every: str = SEGMENT_EVERY[0],
+    segment_every: str = LIVE_SEGMENT_EVERY,
 ) -> int:
     if virtual_camera is None and record is None:
         raise UsageError("--no-window needs --virtual-camera or --record (else nothing is shown)")

@@ -66,8 +66,8 @@ class SegmentationEngine:
         whole frame only. ``held``: for photos (``video`` off), how the matte is grown into
         what the people hold (held.py); None: not. Video never takes that step: it costs
         tens of milliseconds a frame. ``cadence``: for video, when a frame may reuse the
-        model's last answer (cadence.py); None (the default for now): the model runs on
-        every frame."""
+        model's last answer (cadence.py); None: the model runs on every frame (files; the
+        live pipeline sets one, cadence.LIVE_SEGMENT_EVERY)."""
         self.video = video
         self.runtime = runtimes.get(runtime)
         self.guide_long_side = guide_long_side

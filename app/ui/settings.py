@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings
 
+from app.segmentation.cadence import LIVE_SEGMENT_EVERY
+
 DEFAULTS: dict[str, object] = {
     "camera": "",
     "capture_size": "",  # "WxH" asked of cameras ("" : 1280x720, their usual HD)
@@ -22,7 +24,7 @@ DEFAULTS: dict[str, object] = {
     "save_original": True,  # with the matte: what re-focus after capture needs
     "save_matte": True,
     "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
-    "segment_every": "1",  # "1": the model on every frame; "auto": when the picture changed
+    "segment_every": LIVE_SEGMENT_EVERY,  # "auto": the model when the picture changed; "1": always
     "auto_frame": False,  # the call picture follows you
 }
 

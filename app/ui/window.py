@@ -17,7 +17,7 @@ from app.compositing.spec import GL_EFFECTS, EffectSpec
 from app.engine.photo import PhotoJobs
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
-from app.segmentation.cadence import SEGMENT_EVERY
+from app.segmentation.cadence import LIVE_SEGMENT_EVERY, SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
@@ -163,7 +163,7 @@ class MainWindow(WindowActions, QMainWindow):
 
     def _segment_every(self) -> str:
         value = str(self.settings.get("segment_every"))
-        return value if value in SEGMENT_EVERY else SEGMENT_EVERY[0]
+        return value if value in SEGMENT_EVERY else LIVE_SEGMENT_EVERY
 
     def _runtime(self) -> str:
         name = self.settings.get("runtime")
