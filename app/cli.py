@@ -406,11 +406,22 @@ def main(argv: list[str] | None = None) -> int:
             cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
             # MediaPipe's native logging (glog, TFLite) is noise for a user.
             os.environ.setdefault("GLOG_minloglevel", "2")
+        from app.common.signals import raise_on_stop_signals
+        from app.outputs.recovery import recover_unfinished
+
+        raise_on_stop_signals()
+        for line in recover_unfinished():  # what a crash of an earlier run left
+            print(f"focuscam: {line}", file=sys.stderr)
         return COMMANDS[args.command](args)
     except FocusCamError as exc:
         print(f"focuscam: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from app.common.signals import Stopped
+
+        if isinstance(exc, Stopped):
+            print(f"focuscam: stopped ({exc.name})", file=sys.stderr)
+            return exc.exit_code
         print("focuscam: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:

@@ -12,6 +12,15 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path_factory, monkeypatch):
+    """Each test's own journal of unfinished outputs (app/outputs/journal.py), inherited by
+    the processes it starts: never the user's, never another test's."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("FOCUSCAM_STATE", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def portrait() -> np.ndarray:
     from app.lab import samples

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from app.common.signals import Stopped, on_stop_signals
 from app.compositing.spec import EffectSpec
 from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError, UsageError
@@ -39,6 +40,7 @@ def run_headless(
     spec_text = source or (cameras[0].spec if cameras else "demo")
     src = open_source(spec_text, size, cameras)
     errors: list[str] = []
+    signals: list[int] = []
     stop = threading.Event()
 
     def failed(message: str) -> None:
@@ -56,13 +58,15 @@ def run_headless(
         if record is not None:
             feeds.append(start_recording(pipeline, record, fps, overwrite, failed))
         pipeline.start(src)
-        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-        try:
+
+        def stopped(signum: int) -> None:
+            signals.append(signum)
+            stop.set()
+
+        with on_stop_signals(stopped):  # Ctrl+C, SIGTERM, SIGHUP: finish cleanly
             deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
             while not stop.wait(0.1) and time.monotonic() < deadline:
                 pass
-        finally:
-            signal.signal(signal.SIGINT, previous)
     finally:
         written = []
         for name in ("recorder", "virtual-camera"):
@@ -81,4 +85,6 @@ def run_headless(
         print(f"wrote {path}")
     if errors:
         raise FocusCamError(errors[0])
+    if signals and signals[0] != signal.SIGINT:
+        raise Stopped(signals[0])  # finished cleanly; the exit status still says why
     return 0

@@ -12,7 +12,7 @@ from app.framing import CALL_SIZE
 from app.outputs.feed import Feed
 from app.outputs.files import free_names
 from app.outputs.photo import photo_stem
-from app.outputs.video import VideoOutput
+from app.outputs.video import CRASH_SAFE, VideoOutput
 from app.outputs.virtualcam import VirtualCameraOutput
 from app.pipeline import Pipeline
 
@@ -37,13 +37,14 @@ def start_virtual_camera(pipeline: Pipeline, device: str | None, fps: float, on_
 
 def start_recording(pipeline: Pipeline, path: Path, fps: float, overwrite: bool = False,
                     on_error=None) -> Feed:  # fmt: skip
-    if path.suffix.lower() not in (".mp4", ".mov", ".mkv", ".webm"):
-        raise UsageError(f"{path}: record to .mp4, .mov, .mkv or .webm")
+    if path.suffix.lower() not in CRASH_SAFE:
+        raise UsageError(f"{path}: record to {', '.join(CRASH_SAFE)}")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} already exists; pass --overwrite to replace it")
     if not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    feed = Feed(VideoOutput(path, overwrite), "recorder", CALL_SIZE, fps, RECORDER_QUEUE,
-                on_error=on_error)  # fmt: skip
+    # crash-safe: a live moment cannot be recorded again (video.py)
+    feed = Feed(VideoOutput(path, overwrite, crash_safe=True), "recorder", CALL_SIZE, fps,
+                RECORDER_QUEUE, on_error=on_error)  # fmt: skip
     pipeline.add_feed("recorder", feed)
     return feed

@@ -42,11 +42,21 @@ def new_file_mode() -> int:
 
 def describe_os_error(exc: OSError, where: Path | str, what: str = "the file") -> str:
     """One line, naming the user's path (never our temporary name) and the real cause."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return f"the disk holding {where} is full; {what} was not saved"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write to {where} (no permission); {what} was not saved"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM,
+                     errno.EROFS):  # fmt: skip
+        return f"{os_error_cause(exc, where)}; {what} was not saved"
     return f"could not save {what} in {where}: {exc.strerror or exc}"
+
+
+def os_error_cause(exc: OSError, where: Path | str) -> str:
+    """Why writing to ``where`` failed, in words: a full disk, no permission, or the error."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"the disk holding {where} is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write to {where} (no permission)"
+    if exc.errno == errno.ENOENT:
+        return f"the folder {where} is gone"
+    return f"could not write to {where}: {exc.strerror or exc}"
 
 
 class TempFile:
@@ -64,6 +74,13 @@ class TempFile:
             raise FocusCamError(describe_os_error(exc, folder, self.target.name)) from None
         os.close(fd)
         self.path = Path(tmp)
+
+    @classmethod
+    def adopt(cls, path: Path | str, target: Path | str) -> TempFile:
+        """A file already written (one a crash left behind), to be published as ``target``."""
+        tmp = cls.__new__(cls)
+        tmp.target, tmp.overwrite, tmp.path = Path(target), False, Path(path)
+        return tmp
 
     def write(self, data: bytes) -> None:
         """Write ``data`` as the whole file, checked and synced."""

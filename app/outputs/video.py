@@ -4,10 +4,20 @@ Every packet goes through an API that reports failure: a full disk, a lost netwo
 quota ends the run with a one-line error, the temporary file is removed, and nothing is
 reported written. Frames are stamped from their capture times (``t_ns``), so a dropped frame
 leaves a gap instead of shortening the clip.
+
+A live recording (``crash_safe``) cannot be made again, so it is written to be playable at
+every moment: MP4 and MOV fragmented (an empty index up front, a fragment every second),
+Matroska and WebM in one-second clusters, the bytes handed to the system as they come and
+synced to disk every second. A normal end turns it into an ordinary MP4 (index up front, "fast
+start"); a full disk keeps what was written, under the recording's name; a crash leaves the
+temporary file and its entry in the journal (journal.py), and the next start recovers it
+(recovery.py).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,8 +25,9 @@ import cv2
 import numpy as np
 
 from app.errors import FocusCamError
+from app.outputs import journal
 from app.outputs.base import Output
-from app.outputs.files import TempFile, describe_os_error
+from app.outputs.files import TempFile, describe_os_error, os_error_cause
 
 # container extension -> (codec, pixel format, options)
 VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -29,6 +40,14 @@ VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
     ".avi": ("mjpeg", "yuvj420p", {"q:v": "3"}),
 }  # fmt: skip
 TIME_BASE = Fraction(1, 90_000)  # MPEG's clock: exact for 24, 25, 30, 50, 60 and 29.97 fps
+# A crash-safe recording: fragments (MP4, MOV) or clusters (MKV, WebM) of a second, every packet
+# handed to the system at once.
+_FRAGMENTED = {"movflags": "empty_moov+default_base_moof", "frag_duration": "1000000",
+               "flush_packets": "1"}  # fmt: skip
+_CLUSTERED = {"cluster_time_limit": "1000", "flush_packets": "1"}
+CRASH_SAFE = {".mp4": _FRAGMENTED, ".m4v": _FRAGMENTED, ".mov": _FRAGMENTED,
+              ".mkv": _CLUSTERED, ".webm": _CLUSTERED}  # fmt: skip
+SYNC_EVERY_S = 1.0
 
 
 def _rate(fps: float) -> Fraction:
@@ -43,9 +62,11 @@ class VideoOutput(Output):
         path: Path | str,
         overwrite: bool = False,
         audio_from: Path | None = None,
+        crash_safe: bool = False,
     ) -> None:
         """``audio_from``: a file whose sound goes into this video (copied where the container
-        takes its codec, otherwise re-encoded: AAC, or Opus in WebM)."""
+        takes its codec, otherwise re-encoded: AAC, or Opus in WebM). ``crash_safe``: a live
+        recording, playable at every moment (see above); MP4, MOV, MKV and WebM."""
         self.path = Path(path)
         self.audio_from = audio_from
         self.audio = ""  # what happened to the sound: "", "copied", "re-encoded", or why not
@@ -54,6 +75,13 @@ class VideoOutput(Output):
                 f"cannot write video {self.path}: use one of {' '.join(VIDEO_CODECS)}"
             )
         self.overwrite = overwrite
+        ext = self.path.suffix.lower()
+        if crash_safe and ext not in CRASH_SAFE:
+            raise FocusCamError(f"cannot record to {self.path}: use one of {' '.join(CRASH_SAFE)}")
+        self.crash_safe = crash_safe
+        self._entry: Path | None = None  # this output's journal entry
+        self._fd: int | None = None  # for syncing what the encoder wrote
+        self._synced = 0.0
         self._tmp: TempFile | None = None
         self._audio: AudioCarry | None = None
         self._container = None
@@ -66,20 +94,70 @@ class VideoOutput(Output):
         self.frames = 0
 
     def _fail(self, exc: Exception) -> FocusCamError:
+        if self.crash_safe and self.frames:
+            kept = self._keep_written()
+            seconds = video_seconds(kept) if kept is not None else 0.0
+            if seconds > 0:
+                cause = (
+                    os_error_cause(exc, self.path.parent)
+                    if isinstance(exc, OSError) and exc.errno
+                    else f"could not write video {self.path}: {exc}"
+                )
+                return FocusCamError(
+                    f"{cause}; the recording stopped: {kept} keeps its first {seconds:.1f} s"
+                )
+            if kept is not None:
+                kept.unlink(missing_ok=True)  # not a whole second made it to the disk
         self.abort()
         if isinstance(exc, OSError) and exc.errno:
             return FocusCamError(describe_os_error(exc, self.path.parent, self.path.name))
         return FocusCamError(f"could not write video {self.path}: {exc}")
+
+    def _keep_written(self) -> Path | None:
+        """A recording that cannot go on: what is on disk, under its own name (it plays up to
+        its last whole fragment). None when even that fails (the folder gone or read-only):
+        the temporary file then waits, with its journal entry, for the next start."""
+        self._close_container()
+        tmp, self._tmp = self._tmp, None
+        try:
+            if self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
+                trim_torn_fragment(tmp.path)
+            kept = tmp.publish()  # a link or a rename: needs no free space
+        except FocusCamError:
+            return None
+        journal.forget(self._entry)
+        return kept
+
+    def _close_container(self) -> None:
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:  # already failing
+                pass
+            self._container = self._stream = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def open(self, size: tuple[int, int], fps: float) -> None:
         import av
 
         codec, pix_fmt, options = VIDEO_CODECS[self.path.suffix.lower()]
         self._tmp = TempFile(self.path, self.overwrite)
+        self._entry = journal.remember(
+            journal.RECORDING if self.crash_safe else journal.FILE, self._tmp.path, self.path
+        )
         w, h = size
         rate = _rate(fps)
+        ext = self.path.suffix.lower()
         try:
-            self._container = av.open(str(self._tmp.path), "w")
+            if self.crash_safe:
+                self._fd = os.open(self._tmp.path, os.O_RDONLY)
+                self._synced = time.monotonic()
+            self._container = av.open(
+                str(self._tmp.path), "w", container_options=CRASH_SAFE[ext] if self.crash_safe
+                else None,
+            )  # fmt: skip
             stream = self._container.add_stream(codec, rate=rate, options=dict(options))
             # 4:2:0 needs even sides; odd ones lose their last row or column.
             stream.width, stream.height = w - w % 2, h - h % 2
@@ -121,6 +199,9 @@ class VideoOutput(Output):
         try:
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
+            if self._fd is not None and time.monotonic() - self._synced >= SYNC_EVERY_S:
+                os.fsync(self._fd)  # what the last fragments hold survives a power cut too
+                self._synced = time.monotonic()
         except Exception as exc:
             raise self._fail(exc) from None
         self.frames += 1
@@ -136,25 +217,128 @@ class VideoOutput(Output):
         except Exception as exc:
             raise self._fail(exc) from None
         self._container = self._stream = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         tmp, self._tmp = self._tmp, None
         if self.frames == 0:
             tmp.discard()
+            journal.forget(self._entry)
             raise FocusCamError(f"{self.path}: no video was written")
         tmp.sync()
-        return [tmp.publish()]
+        if self.crash_safe and self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
+            published = self._unfragment(tmp)
+        else:
+            published = tmp.publish()
+        journal.forget(self._entry)
+        return [published]
+
+    def _unfragment(self, fragmented: TempFile) -> Path:
+        """The finished recording as an ordinary MP4 (index up front); the fragmented file as
+        it is when there is no room for the copy (it plays as well, seeks more slowly)."""
+        final = TempFile(self.path, self.overwrite)
+        try:
+            remux(fragmented.path, final.path, fast_start=True)
+            final.sync()
+        except Exception:  # no room for a second copy, most likely
+            final.discard()
+            return fragmented.publish()
+        published = final.publish()
+        fragmented.discard()
+        return published
 
     def abort(self) -> None:
         if self._audio is not None:
             self._audio.close()
-        if self._container is not None:
-            try:
-                self._container.close()
-            except Exception:  # already failing; the file goes anyway
-                pass
-            self._container = self._stream = None
+        self._close_container()
         if self._tmp is not None:
             self._tmp.discard()
             self._tmp = None
+            journal.forget(self._entry)
+
+
+def remux(src: Path, dst: Path, fast_start: bool = False) -> float:
+    """The video (and sound) of ``src`` copied into ``dst`` packet by packet, up to where
+    ``src`` can be read (a recording cut short ends in a partial fragment). Returns the
+    seconds of video copied; raises when nothing could be."""
+    import av
+
+    seconds = 0.0
+    options = {"movflags": "faststart"} if fast_start else None
+    with av.open(str(src)) as inp:
+        streams = [s for s in inp.streams if s.type in ("video", "audio")]
+        if not inp.streams.video:
+            raise FocusCamError(f"{src}: no video in it")
+        with av.open(str(dst), "w", format=_format_of(dst), container_options=options) as out:
+            outs = {s.index: out.add_stream_from_template(s) for s in streams}
+            try:
+                for packet in inp.demux(*streams):
+                    if packet.dts is None:
+                        continue
+                    if packet.stream.type == "video" and packet.pts is not None:
+                        start = packet.stream.start_time or 0
+                        end = (packet.pts - start + (packet.duration or 0)) * packet.time_base
+                        seconds = max(seconds, float(end))
+                    packet.stream = outs[packet.stream.index]
+                    out.mux(packet)
+            except (av.FFmpegError, EOFError):
+                pass  # the torn end of a recording cut short: everything before it is kept
+    if seconds <= 0:
+        raise FocusCamError(f"{src}: no video frame could be read")
+    return seconds
+
+
+def trim_torn_fragment(path: Path) -> None:
+    """Cut a fragmented MP4 back to its last whole fragment (the write that failed left part
+    of one): every player then plays it to the end without an error. Shrinking a file needs
+    no free space."""
+    size = path.stat().st_size
+    boxes: list[tuple[bytes, int]] = []  # (type, start) of the whole top-level boxes
+    with open(path, "rb") as f:
+        pos = 0
+        while pos + 8 <= size:
+            f.seek(pos)
+            head = f.read(16)
+            length, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if length == 1 and len(head) == 16:
+                length = int.from_bytes(head[8:16], "big")
+            if length < 8 or pos + length > size:
+                break  # torn: it ends past the end of the file
+            boxes.append((kind, pos))
+            pos += length
+    if boxes and boxes[-1][0] == b"moof":  # a fragment's header without its media
+        pos = boxes[-1][1]
+    if pos < size:
+        os.truncate(path, pos)
+
+
+def _format_of(path: Path) -> str | None:
+    return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska",
+            ".webm": "webm"}.get(path.suffix.lower())  # fmt: skip
+
+
+def video_seconds(path: Path) -> float:
+    """How many seconds of video ``path`` plays (read from its packets: a fragmented file
+    has no duration in its index), 0 when none."""
+    import av
+
+    seconds = 0.0
+    try:
+        with av.open(str(path)) as inp:
+            if not inp.streams.video:
+                return 0.0
+            stream = inp.streams.video[0]
+            start = stream.start_time or 0
+            try:
+                for packet in inp.demux(stream):
+                    if packet.pts is not None:
+                        end = (packet.pts - start + (packet.duration or 0)) * packet.time_base
+                        seconds = max(seconds, float(end))
+            except (av.FFmpegError, EOFError):
+                pass
+    except (av.FFmpegError, OSError):
+        return 0.0
+    return seconds
 
 
 # Audio codecs each container takes as they are; anything else is re-encoded.

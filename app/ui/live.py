@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
+from app.common.signals import Stopped, on_stop_signals
 from app.errors import FocusCamError
 from app.frames import parse_size
+from app.outputs import recovery
 from app.sources.base import SourceInfo
 from app.sources.registry import open_source
 
@@ -127,6 +130,8 @@ def run_live(
     else:
         cycle, start = [SourceInfo("demo scene", "demo")], 0
         banner = "No camera found: showing the demo scene. Plug a camera in and press C."
+    if recovery.said:  # what this start recovered from a crash (also said on stderr)
+        banner = " ".join([*(line[0].upper() + line[1:] + "." for line in recovery.said), banner])
 
     def make_source(info: SourceInfo):
         chosen = settings.get("capture_size")
@@ -155,11 +160,22 @@ def run_live(
         logger.error("unexpected error", exc_info=(kind, exc, tb))
         win.show_message(f"Something went wrong: {exc}", 6000)
 
+    signals: list[int] = []
+
+    def stopped(signum: int) -> None:  # Ctrl+C, SIGTERM (logout), SIGHUP: close as the user does
+        signals.append(signum)
+        QTimer.singleShot(0, win.close)
+
+    # Python sees a signal only when it runs: this timer lets it run at least 5 times a second.
+    wake = QTimer(interval=200, timeout=lambda: None)
+    wake.start()
     previous_hook, sys.excepthook = sys.excepthook, report
     try:
-        app.exec()
+        with on_stop_signals(stopped):
+            app.exec()
     finally:
         sys.excepthook = previous_hook
+        wake.stop()
     win.close()
     if stats_json is not None and win.final_stats is not None:
         from app.outputs.jsonfile import write_json
@@ -167,4 +183,6 @@ def run_live(
         write_json(stats_json, win.final_stats)
     if win.last_error and win.final_stats and win.final_stats["frames_displayed"] == 0:
         raise FocusCamError(win.last_error)
+    if signals:
+        raise KeyboardInterrupt if signals[0] == signal.SIGINT else Stopped(signals[0])
     return 0
