@@ -235,3 +235,27 @@ def _assert_ordinary_mp4(path: Path) -> None:
             break
         pos += size
     assert "moof" not in boxes and boxes.index("moov") < boxes.index("mdat"), boxes
+
+
+def test_mattes_finished_before_a_kill_are_kept_whole_and_nothing_hidden_stays(clip, tmp_path):
+    import cv2
+
+    long = write_video(tmp_path / "long.avi", _frames(clip) * 10, 30.0, "MJPG")
+    masks = tmp_path / "masks"
+    proc = subprocess.Popen([sys.executable, "-m", "app", "process", str(long), "-o",
+                             str(tmp_path / "out.mp4"), "--mask-out", f"{masks}/",
+                             "--no-progress"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not masks.is_dir() or len(list(masks.glob("*.png"))) < 20:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    proc.kill()
+    proc.communicate(timeout=10)
+    kept = sorted(masks.glob("*.png"))
+    assert len(kept) >= 20
+    for path in kept:  # every one whole
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        assert image is not None and image.shape == (360, 640), path
+    _start_again()
+    assert not list(masks.glob(".*"))  # a PNG being written at the kill is gone
+    assert sorted(masks.glob("*.png")) == kept

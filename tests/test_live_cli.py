@@ -97,3 +97,37 @@ def test_live_reports_model_calls_and_runs_the_model_less_on_a_still_picture(
     assert every["cpu_percent"] > 0 and auto["cpu_percent"] > 0
     assert every["model_calls"] >= 20 and every["model_calls_per_s"] > 0
     assert auto["model_calls_per_s"] <= 0.5 * every["model_calls_per_s"]
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_the_window_closes_on_sigterm_and_sighup_as_if_the_user_closed_it(
+    tmp_path, scene_frames, sig, code
+):
+    import signal
+    import time
+
+    clip = write_video(tmp_path / "clip.avi", scene_frames * 3, fps=30.0, fourcc="MJPG")
+    ini = tmp_path / "s.ini"
+    rec = tmp_path / "rec.mp4"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", FOCUSCAM_SETTINGS=str(ini))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "live", "--source", str(clip), "-t", "60", "--record",
+         str(rec), "--effect", "lens", "--stats-json", str(tmp_path / "stats.json")], env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".rec.*.mp4")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(3)
+    t0 = time.monotonic()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=10)
+    assert time.monotonic() - t0 < 3.0
+    assert proc.returncode == code and sig in err, err
+    assert rec.exists() and not list(tmp_path.glob(".rec.*"))  # the recording was finished
+    # closed as the user closes it: settings saved, the numbers of the run written
+    assert "effect=lens" in ini.read_text()
+    assert json.loads((tmp_path / "stats.json").read_text())["frames_displayed"] > 0

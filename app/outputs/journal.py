@@ -17,7 +17,9 @@ from pathlib import Path
 
 STATE_ENV = "FOCUSCAM_STATE"  # where entries are kept (tests and scripted runs set it)
 
-RECORDING, FILE = "recording", "file"  # a recording is recovered; a plain output is cleared
+# A recording is recovered; a plain output's temporary file is removed; in a folder of PNGs
+# the hidden temporary ones (named from ``temp``, a prefix) are.
+RECORDING, FILE, FOLDER = "recording", "file", "folder"
 
 
 def state_dir() -> Path:

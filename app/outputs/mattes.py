@@ -9,6 +9,7 @@ import numpy as np
 
 from app.common.images import alpha_u8
 from app.errors import FocusCamError, UsageError
+from app.outputs import journal
 from app.outputs.base import Output
 from app.outputs.files import TempFile
 from app.outputs.images import encode_image
@@ -23,7 +24,9 @@ class MatteOutput(Output):
     """Writes the matte of every frame (8-bit, the frame's size); all or nothing.
 
     A folder gets one PNG per frame, named ``STEM_000000.png`` so that sorted order is frame
-    order; it is created if missing (and removed again on abort if this run created it).
+    order; it is created if missing (and removed again on abort if this run created it). Each
+    PNG is published as soon as it is written (whole, never half-written), so a run killed
+    half-way leaves the mattes of the frames it finished; a failure or Ctrl+C removes them.
     """
 
     wants_matte = True
@@ -36,6 +39,7 @@ class MatteOutput(Output):
         self._pending: list[TempFile] = []
         self._published: list[Path] = []
         self._created_folder = False
+        self._entry: Path | None = None  # the journal's note of this folder (journal.py)
         self._index = 0
         if is_folder_target(target):
             self.folder = Path(target)
@@ -54,6 +58,9 @@ class MatteOutput(Output):
                 self._created_folder = True
             if not os.access(self.folder, os.W_OK):
                 raise FocusCamError(f"cannot write masks: folder {self.folder} is not writable")
+            # a crash may leave the PNG being written, hidden: the next start removes it
+            self._entry = journal.remember(journal.FOLDER, self.folder / f".{self.stem}_",
+                                           self.folder)  # fmt: skip
         elif self.file is not None and self.file.suffix.lower() != ".png":
             self._video = VideoOutput(self.file, self.overwrite)
             self._video.open(size, fps)
@@ -72,8 +79,11 @@ class MatteOutput(Output):
             )
             assert target is not None
             tmp = TempFile(target, self.overwrite)
-            self._pending.append(tmp)
             tmp.write(encode_image(a8, ".png"))
+            if self.folder is not None:
+                self._published.append(tmp.publish())
+            else:
+                self._pending.append(tmp)
         self._index += 1
 
     def commit(self) -> list[Path]:
@@ -86,6 +96,7 @@ class MatteOutput(Output):
             self.abort()
             raise
         self._pending = []
+        journal.forget(self._entry)
         return list(self._published)
 
     def abort(self) -> None:
@@ -96,6 +107,7 @@ class MatteOutput(Output):
         for path in self._published:
             path.unlink(missing_ok=True)
         self._pending, self._published = [], []
+        journal.forget(self._entry)
         if self._created_folder and self.folder is not None:
             try:
                 self.folder.rmdir()  # only when empty: never what this run did not create

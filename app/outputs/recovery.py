@@ -32,7 +32,14 @@ def recover_unfinished() -> list[str]:
     for entry, unfinished in journal.leftovers():
         temp, target = Path(unfinished.temp), Path(unfinished.target)
         try:
-            if not temp.exists():
+            if unfinished.kind == journal.FOLDER:
+                hidden = list(temp.parent.glob(f"{temp.name}*.png"))
+                for path in hidden:
+                    path.unlink(missing_ok=True)
+                if hidden:
+                    lines.append(f"removed {len(hidden)} unfinished matte(s) in {temp.parent} "
+                                 "of a run that was stopped")  # fmt: skip
+            elif not temp.exists():
                 pass
             elif unfinished.kind == journal.RECORDING:
                 line = _recover(temp, target)

@@ -102,6 +102,8 @@ class WindowActions:
     def leave_full_screen(self) -> None:
         if self.isFullScreen():
             self.showNormal()
+        else:
+            self.dismiss_message()
 
     def choose_background(self) -> None:
         path = pick_background(self)

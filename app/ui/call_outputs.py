@@ -121,5 +121,5 @@ class CallOutputs(QObject):
             feed = self.pipeline.feed(name)
             if feed is not None and feed.failed:
                 self.pipeline.remove_feed(name)
-        self.say(message, 8000)
+        self.say(message, 0)  # stays until dismissed: a recording stopped, a camera went away
         self.changed.emit()

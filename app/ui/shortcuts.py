@@ -31,7 +31,7 @@ def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
         ("R", "record the call picture", lambda: win.call_outputs.toggle_recording()),
         ("H", "HUD: frame rate, latency, timings", lambda: win.hud.toggle()),
         ("F", "full screen", win.toggle_full_screen),
-        ("Esc", "leave full screen", win.leave_full_screen),
+        ("Esc", "leave full screen; dismiss a message", win.leave_full_screen),
         ("?", "this list", win.toggle_shortcuts),
         ("Ctrl+Q", "quit", win.close),
     )

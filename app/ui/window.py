@@ -34,6 +34,9 @@ from app.ui.viewfinder import FRAME_AND_MATTE, PICTURE
 logger = logging.getLogger(__name__)
 
 
+
+HELD_MESSAGE_MS = 24 * 3600 * 1000  # a message shown until dismissed (show_message(ms=0))
+
 class MainWindow(WindowActions, QMainWindow):
     """One window, one pipeline. Threads report through these signals (queued to the UI)."""
 
@@ -268,9 +271,16 @@ class MainWindow(WindowActions, QMainWindow):
         self.viewfinder.update()
 
     def show_message(self, text: str, ms: int = 4000) -> None:
-        self.viewfinder.message = text
+        """``text`` over the picture for ``ms``; 0: until dismissed (Esc), for what must not be
+        missed (a recording that stopped)."""
+        self.viewfinder.message = text + (" (Esc: dismiss)" if ms <= 0 else "")
         self.viewfinder.update()
-        self._message_timer.start(ms)
+        self._message_timer.start(ms if ms > 0 else HELD_MESSAGE_MS)
+
+    def dismiss_message(self) -> None:
+        if self._message_timer.isActive():
+            self._message_timer.stop()
+            self._clear_message()
 
     def _clear_message(self) -> None:
         self.viewfinder.message = ""
