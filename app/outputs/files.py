@@ -144,7 +144,10 @@ class TempFile:
             self.discard()
 
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:  # a folder gone read-only: nothing more can be done with it now
+            pass
 
 
 def write_file(target: Path | str, data: bytes, overwrite: bool = False) -> Path:

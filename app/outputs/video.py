@@ -95,19 +95,25 @@ class VideoOutput(Output):
 
     def _fail(self, exc: Exception) -> FocusCamError:
         if self.crash_safe and self.frames:
+            cause = (
+                os_error_cause(exc, self.path.parent)
+                if isinstance(exc, OSError) and exc.errno
+                else f"could not write video {self.path}: {exc}"
+            )
+            left = self._tmp.path if self._tmp is not None else None
             kept = self._keep_written()
             seconds = video_seconds(kept) if kept is not None else 0.0
             if seconds > 0:
-                cause = (
-                    os_error_cause(exc, self.path.parent)
-                    if isinstance(exc, OSError) and exc.errno
-                    else f"could not write video {self.path}: {exc}"
-                )
                 return FocusCamError(
                     f"{cause}; the recording stopped: {kept} keeps its first {seconds:.1f} s"
                 )
             if kept is not None:
                 kept.unlink(missing_ok=True)  # not a whole second made it to the disk
+            elif left is not None and left.exists():  # a folder that became read-only
+                return FocusCamError(
+                    f"{cause}; the recording stopped: the next start of FocusCam recovers "
+                    "what was written"
+                )
         self.abort()
         if isinstance(exc, OSError) and exc.errno:
             return FocusCamError(describe_os_error(exc, self.path.parent, self.path.name))
@@ -119,11 +125,13 @@ class VideoOutput(Output):
         the temporary file then waits, with its journal entry, for the next start."""
         self._close_container()
         tmp, self._tmp = self._tmp, None
+        if not os.access(tmp.path.parent, os.W_OK):
+            return None  # read-only now: the file and its journal entry wait for the next start
         try:
             if self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
                 trim_torn_fragment(tmp.path)
             kept = tmp.publish()  # a link or a rename: needs no free space
-        except FocusCamError:
+        except (FocusCamError, OSError):
             return None
         journal.forget(self._entry)
         return kept
