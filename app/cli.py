@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 
 from app import __version__
+from app.compositing.base import COMPOSITOR_CHOICES, COMPOSITORS
+from app.compositing.spec import (
+    DEFAULT_EFFECT,
+    DEFAULT_STRENGTH,
+    EFFECT_LABELS,
+    EFFECTS,
+    STRENGTH_EFFECTS,
+)
 from app.errors import FocusCamError, UsageError
 from app.frames import parse_size
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.registry import SOURCE_HELP
 
 
@@ -72,7 +81,7 @@ def _cadence(args):
 
 
 def _runtime_option(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
-    from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
+    from app.segmentation.runtimes import RUNTIMES
 
     parser.add_argument(
         "--runtime", choices=tuple(RUNTIMES), default=None if remembered else DEFAULT_RUNTIME,
@@ -107,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="close after SECONDS (0: when the window is closed)")  # fmt: skip
     li.add_argument("--stats-json", help="write frame, latency and CPU numbers here on exit")
     li.add_argument(
-        "--compositor", choices=("gl", "cpu", "auto"), default="auto",
+        "--compositor", choices=COMPOSITOR_CHOICES, default="auto",
         help="composite with OpenGL shaders or on the CPU (auto: GL when available)",
     )  # fmt: skip
     _runtime_option(li, remembered=True)
@@ -123,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--auto-frame", action="store_true", help="the call picture follows you")
     li.add_argument("--no-window", action="store_true",
                     help="no viewfinder: only the virtual camera and/or the recording")  # fmt: skip
-    li.add_argument("--effect", choices=("blur", "lens", "replace", "none"),
+    li.add_argument("--effect", choices=tuple(EFFECT_LABELS),
                     help="default: as last set")
     li.add_argument("--strength", type=_strength, help="blur strength 0..1")
     li.add_argument("--background", help="image for --effect replace")
@@ -135,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="let the camera settle this long first (default 1)")  # fmt: skip
     st.add_argument("--source", help=f"{SOURCE_HELP} (default: the first camera)")
     st.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
-    st.add_argument("--effect", choices=("blur", "lens", "replace", "none"), default="blur")
-    st.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1 (lens too)")
+    st.add_argument("--effect", choices=tuple(EFFECT_LABELS), default=DEFAULT_EFFECT)
+    st.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
+                    help="blur strength 0..1 (lens too)")  # fmt: skip
     st.add_argument("--background", help="image for --effect replace")
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -148,10 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("input")
     pr.add_argument("-o", "--output", required=True)
     pr.add_argument(
-        "--effect", choices=("blur", "lens", "replace", "none", "matte"), default="blur",
+        "--effect", choices=EFFECTS, default=DEFAULT_EFFECT,
         help="lens: bokeh discs, bright lights bloom, more blur further behind you",
     )  # fmt: skip
-    pr.add_argument("--strength", type=_strength, default=0.6, help="blur strength 0..1")
+    pr.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
+                    help="blur strength 0..1")  # fmt: skip
     pr.add_argument("--background", help="image for --effect replace")
     pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
@@ -163,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a crop that follows the people (video; the output keeps its size)",
     )  # fmt: skip
     pr.add_argument(
-        "--compositor", choices=("gl", "cpu", "auto"), default="cpu",
+        "--compositor", choices=COMPOSITOR_CHOICES, default="cpu",
         help="cpu (the reference; auto means cpu here) or gl (the viewfinder's shaders, offscreen)",
     )  # fmt: skip
     _runtime_option(pr)
@@ -176,13 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--frames", type=int, default=100)
     be.add_argument("--json", help="also write the JSON here")
     be.add_argument(
-        "--compositor", choices=("cpu", "gl"), default="cpu",
+        "--compositor", choices=COMPOSITORS, default="cpu",
         help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
     )  # fmt: skip
     be.add_argument("--file", help="instead: `process` on this video against its stages alone")
-    be.add_argument("--effect", choices=("blur", "lens"), default="blur", help="our effect")
+    be.add_argument("--effect", choices=STRENGTH_EFFECTS, default=DEFAULT_EFFECT,
+                    help="our effect")  # fmt: skip
     be.add_argument(
-        "--runtime", default="litert",
+        "--runtime", default=DEFAULT_RUNTIME,
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",
     )  # fmt: skip
     _segment_every_option(be)
@@ -198,16 +210,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _effect_spec(args: argparse.Namespace):
-    """The EffectSpec that --effect, --strength and --background describe."""
+    """The EffectSpec that --effect, --strength and --background describe (their defaults
+    where not given: `live` leaves them to what was last set in the window)."""
     from app.common.images import read_image
     from app.compositing.spec import EffectSpec
 
+    effect = args.effect or DEFAULT_EFFECT
+    strength = DEFAULT_STRENGTH if args.strength is None else args.strength
     background = None
-    if args.effect == "replace":
+    if effect == "replace":
         if not args.background:
             raise UsageError("--effect replace needs --background IMG")
         background = read_image(args.background)
-    return EffectSpec(args.effect, args.strength, background)
+    return EffectSpec(effect, strength, background)
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
@@ -320,20 +335,13 @@ def _cmd_live(args: argparse.Namespace) -> int:
     record = None if args.record is None else Path(args.record) if args.record else ""
     if args.no_window:
         from app.commands.broadcast import run_headless
-        from app.common.images import read_image
-        from app.compositing.spec import EffectSpec
         from app.engine.calls import recording_path
         from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 
-        effect = args.effect or "blur"
-        if effect == "replace" and not args.background:
-            raise UsageError("--effect replace needs --background IMG")
-        background = read_image(args.background) if effect == "replace" else None
-        spec = EffectSpec(effect, 0.6 if args.strength is None else args.strength, background)
         return run_headless(
-            args.source, args.size, args.time, spec, args.virtual_camera,
+            args.source, args.size, args.time, _effect_spec(args), args.virtual_camera,
             recording_path() if record == "" else record, args.auto_frame,
-            Path(args.stats_json) if args.stats_json else None, args.runtime or "litert",
+            Path(args.stats_json) if args.stats_json else None, args.runtime or DEFAULT_RUNTIME,
             args.overwrite, args.segment_every or LIVE_SEGMENT_EVERY,
         )  # fmt: skip
     from app.ui.live import run_live

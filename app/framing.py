@@ -1,5 +1,5 @@
-"""Picture geometry: fitting a frame to the view, and the call picture (16:9, 720p) with its
-mirrored self-view. Qt-free; auto-framing (a crop that follows you) lands here too."""
+"""Picture geometry: fitting a frame to the view, the call picture (16:9, 720p) with its
+mirrored self-view, and auto-framing (a crop that follows you). Qt-free."""
 
 from __future__ import annotations
 

@@ -24,8 +24,9 @@ import cv2
 import numpy as np
 
 from app.commands.peers import PEERS, RealPeer, check_peers_venv
+from app.compositing.base import COMPOSITORS
 from app.compositing.cpu import CpuCompositor
-from app.compositing.spec import EffectSpec
+from app.compositing.spec import DEFAULT_STRENGTH, EffectSpec
 from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.frames import parse_size
@@ -161,7 +162,7 @@ def bench_size(
     distinct = max(4, min(n_frames, 60, int(FRAME_BUDGET_MB * 2**20 // (size[0] * size[1] * 3))))
     frames = [scene.frame(i).image for i in range(distinct)]
     del scene  # its full-size background and sprites are not needed any more
-    spec = EffectSpec(effect, 0.6)
+    spec = EffectSpec(effect, DEFAULT_STRENGTH)
     runtime_names = runtime_names or [DEFAULT_RUNTIME]
     ours = {name: OursLoop(size, spec, name, cadence) for name in runtime_names}
     peers = {
@@ -306,8 +307,8 @@ def run_bench(
     beside their re-implementations."""
     if n_frames < 1:
         raise UsageError("--frames must be at least 1")
-    if compositor not in ("cpu", "gl"):
-        raise UsageError(f"unknown compositor {compositor!r}; choose cpu or gl")
+    if compositor not in COMPOSITORS:
+        raise UsageError(f"unknown compositor {compositor!r}; choose {', '.join(COMPOSITORS)}")
     names = runtime_names or [DEFAULT_RUNTIME]
     if peers_venv is not None:
         check_peers_venv(peers_venv)
@@ -410,7 +411,7 @@ def bench_file(path: Path, sample: int = 30) -> dict:
         source.close()
     decode_s = time.perf_counter() - t0
     h, w = kept[0].shape[:2]
-    spec = EffectSpec("blur", 0.6)
+    spec = EffectSpec()
     pictures = []
     with FrameStep(SegmentationEngine(video=True), CpuCompositor()) as step:
         for i, frame in enumerate(kept[:3]):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.commands.stages import Sink, Stage
 from app.common.images import IMAGE_EXTS, read_image
+from app.compositing.base import COMPOSITOR_CHOICES
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.engine.refocus import load_matte
@@ -113,8 +114,10 @@ def process_file(
     """``extra_inputs``: other files this run reads (``--background``), never to be written.
     ``cadence``: when a video may skip the model (cadence.py); None: every frame."""
     src, dst = Path(input_path), Path(output_path)
-    if compositor not in ("gl", "cpu", "auto"):
-        raise UsageError(f"unknown compositor {compositor!r}; choose gl, cpu or auto")
+    if compositor not in COMPOSITOR_CHOICES:
+        raise UsageError(
+            f"unknown compositor {compositor!r}; choose {', '.join(COMPOSITOR_CHOICES)}"
+        )
     in_kind = _kind(src, "input")
     out_kind = _kind(dst, "output", writing=True)
     if in_kind != out_kind:

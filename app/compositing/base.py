@@ -9,6 +9,11 @@ import numpy as np
 from app.compositing.spec import EffectSpec
 from app.frames import Matte
 
+# The compositors, listed once: "cpu" (the reference) and "gl" (shaders); "auto" picks GL only
+# where a real GPU is (the viewfinder) and means "cpu" for files.
+COMPOSITORS = ("cpu", "gl")
+COMPOSITOR_CHOICES = ("auto", *COMPOSITORS)
+
 
 class Compositor(Protocol):
     """Renders an effect for a frame and its matte.

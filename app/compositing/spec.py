@@ -10,12 +10,12 @@ import numpy as np
 
 from app.errors import UsageError
 
-# Every effect, and what a person picks from (the matte view is for checking, not for calls).
+# Every effect (both compositors render each one), and what a person picks from, in the order
+# the B key cycles (the matte view is for checking, not for calls). Each is listed only here.
 EFFECTS = ("blur", "lens", "replace", "none", "matte")
 EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "lens": "Lens", "none": "Off"}
-# Effects the GL shaders render (all of them); any other would be composited on the CPU, under
-# any viewfinder.
-GL_EFFECTS = ("blur", "lens", "replace", "none", "matte")
+STRENGTH_EFFECTS = ("blur", "lens")  # the effects a strength applies to
+DEFAULT_EFFECT, DEFAULT_STRENGTH = "blur", 0.6
 
 # Background blur: Gaussian sigma at strength 1, as a share of the frame's shorter side, so the
 # look is the same at 480p and 4K.
@@ -32,8 +32,8 @@ FILL_EPS = 1e-3
 
 @dataclass(frozen=True, eq=False)
 class EffectSpec:
-    effect: str = "blur"
-    strength: float = 0.6  # 0..1, blur and lens
+    effect: str = DEFAULT_EFFECT
+    strength: float = DEFAULT_STRENGTH  # 0..1, blur and lens
     background: np.ndarray | None = field(default=None, repr=False)  # BGR, replace only
 
     def __post_init__(self) -> None:

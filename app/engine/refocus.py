@@ -10,16 +10,15 @@ import numpy as np
 
 from app.common.images import read_image
 from app.common.resize import downscale, fit_long_side
+from app.engine.photo import PHOTO_GUIDE_LONG_SIDE
 from app.errors import FocusCamError
 from app.frames import Matte
-
-GUIDE_LONG_SIDE = 1024  # as photos are made
+from app.outputs.photo import extras_names
 
 
 def extras_of(photo: Path) -> tuple[Path, Path] | None:
     """(original, matte) saved beside ``photo``, or None when they were not saved."""
-    original = photo.with_name(f"{photo.stem}_original.jpg")
-    matte = photo.with_name(f"{photo.stem}_matte.png")
+    original, matte = extras_names(photo)
     return (original, matte) if original.is_file() and matte.is_file() else None
 
 
@@ -32,5 +31,5 @@ def load_matte(path: Path, image: np.ndarray) -> Matte:
             f"{path}: the matte is {a8.shape[1]}x{a8.shape[0]}, the photo {w}x{h}; "
             "use the matte saved with this photo"
         )
-    guide = downscale(image, fit_long_side((w, h), GUIDE_LONG_SIDE))
+    guide = downscale(image, fit_long_side((w, h), PHOTO_GUIDE_LONG_SIDE))  # as photos are made
     return Matte(alpha=a8.astype(np.float32) * (1.0 / 255.0), guide=guide, model="saved")

@@ -21,6 +21,16 @@ from app.outputs.images import encode_image
 JPEG_QUALITY = 95
 PHOTO_EXTS = (".jpg", ".jpeg", ".png")
 
+# The side files a photo may have (what re-focus after capture reads), named from the photo's.
+ORIGINAL_SUFFIX, MATTE_SUFFIX = "_original", "_matte"
+EXTRA_SUFFIXES = (ORIGINAL_SUFFIX, MATTE_SUFFIX)
+
+
+def extras_names(photo: Path) -> tuple[Path, Path]:
+    """Where ``photo``'s unblurred original (JPEG) and matte (PNG) are saved."""
+    return (photo.with_name(f"{photo.stem}{ORIGINAL_SUFFIX}.jpg"),
+            photo.with_name(f"{photo.stem}{MATTE_SUFFIX}.png"))  # fmt: skip
+
 
 def photo_stem(when: datetime) -> str:
     return when.strftime("FocusCam_%Y%m%d_%H%M%S")
@@ -127,10 +137,12 @@ class PhotoOutput(Output):
         try:
             if self.original is not None:
                 data = encode_photo(self.original, ".jpg", exif)
-                written.append(write_unique(main.parent, f"{main.stem}_original", ".jpg", data))
+                stem = f"{main.stem}{ORIGINAL_SUFFIX}"
+                written.append(write_unique(main.parent, stem, ".jpg", data))
             if self._matte is not None:
                 data = encode_image(alpha_u8(self._matte), ".png")
-                written.append(write_unique(main.parent, f"{main.stem}_matte", ".png", data))
+                stem = f"{main.stem}{MATTE_SUFFIX}"
+                written.append(write_unique(main.parent, stem, ".png", data))
         except FocusCamError as exc:
             for p in written[1:]:
                 p.unlink(missing_ok=True)

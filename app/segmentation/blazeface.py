@@ -39,13 +39,6 @@ MIN_SUPPRESSION_IOU = 0.3
 SCORE_CLIP = 100.0
 
 
-def _scale(spec: AnchorSpec, i: int) -> float:
-    n = len(spec.strides)
-    if n == 1:
-        return (spec.min_scale + spec.max_scale) / 2
-    return spec.min_scale + (spec.max_scale - spec.min_scale) * i / (n - 1)
-
-
 @lru_cache(maxsize=4)
 def anchors(spec: AnchorSpec) -> np.ndarray:
     """(N, 2) anchor centres in 0..1, in the order the model emits them (fixed anchor size:

@@ -38,10 +38,6 @@ class ModelSpec:
     input_size: tuple[int, int]  # (width, height) the model expects
 
     @property
-    def is_landscape(self) -> bool:
-        return self.input_size[0] > self.input_size[1]
-
-    @property
     def aspect(self) -> float:
         """Width over height of the model's input."""
         return self.input_size[0] / self.input_size[1]

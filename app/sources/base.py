@@ -13,10 +13,10 @@ from app.errors import FocusCamError
 FRONT, BACK = "front", "back"
 
 # FFmpeg's open parameters for a source read at its own pace (a camera, a stream, a file played
-# live): one decoding thread. A frame is due every 33 ms and one thread decodes even 1080p MJPEG
-# in 4-5 ms, while FFmpeg's default (a thread per core) costs more CPU for the same frames: on
-# the 2-core dev VM 1.8-2.5 ms against 1.7 ms of CPU per 720p frame, 4.6-4.8 against 4.1-4.4
-# at 1080p. `process` reads files unpaced and keeps the default: there decoding is wall time.
+# live): one decoding thread. A frame is due only every 33 ms and one thread decodes even 1080p
+# MJPEG well within that, while FFmpeg's default (a thread per core) costs more CPU for the
+# same frames (README, Speed). `process` reads files unpaced and keeps the default: there
+# decoding is wall time.
 ONE_DECODE_THREAD = [cv2.CAP_PROP_N_THREADS, 1]
 
 

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from app.compositing.spec import EFFECT_LABELS
+from app.compositing.spec import EFFECT_LABELS, STRENGTH_EFFECTS
 from app.segmentation.runtimes import RUNTIMES
 from app.ui.flow import FlowLayout
 from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
@@ -243,7 +243,7 @@ class ControlBar(QWidget):
         for w in widgets:
             w.blockSignals(False)
         # Controls that do nothing now are disabled, and say why.
-        blur = get("effect") in ("blur", "lens")
+        blur = get("effect") in STRENGTH_EFFECTS
         self.strength.setEnabled(blur)
         self.strength.setToolTip(
             "Blur strength ([ and ])" if blur

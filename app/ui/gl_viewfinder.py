@@ -15,6 +15,7 @@ from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QApplication, QWidget
 
 import app.compositing.gl  # noqa: F401  (chooses PyOpenGL's platform before OpenGL loads)
+from app.compositing.base import COMPOSITOR_CHOICES
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Matte, now_ns
@@ -177,8 +178,10 @@ def gpu_devices() -> list[str]:
 
 def make_viewfinder(choice: str):
     """(viewfinder, what the HUD calls it) for ``--compositor`` gl, cpu or auto."""
-    if choice not in ("gl", "cpu", "auto"):
-        raise FocusCamError(f"unknown compositor {choice!r}; choose gl, cpu or auto")
+    if choice not in COMPOSITOR_CHOICES:
+        raise FocusCamError(
+            f"unknown compositor {choice!r}; choose {', '.join(COMPOSITOR_CHOICES)}"
+        )
     if choice == "auto" and sys.platform.startswith("linux") and not gpu_devices():
         # No GPU: any OpenGL would be software, which auto never picks. Not probing keeps the
         # emulator (Mesa's llvmpipe: about 50 MB of memory) out of the process.

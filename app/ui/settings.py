@@ -7,13 +7,15 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings
 
+from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY
+from app.segmentation.runtimes import DEFAULT_RUNTIME
 
 DEFAULTS: dict[str, object] = {
     "camera": "",
     "capture_size": "",  # "WxH" asked of cameras ("" : 1280x720, their usual HD)
-    "effect": "blur",
-    "strength": 0.6,
+    "effect": DEFAULT_EFFECT,
+    "strength": DEFAULT_STRENGTH,
     "background": "",
     "mirror": True,  # mirror the preview of front cameras
     "mirror_photos": False,
@@ -23,7 +25,7 @@ DEFAULTS: dict[str, object] = {
     "photo_folder": "",
     "save_original": True,  # with the matte: what re-focus after capture needs
     "save_matte": True,
-    "runtime": "litert",  # where the models run (see app/segmentation/runtimes.py)
+    "runtime": DEFAULT_RUNTIME,  # where the models run (app/segmentation/runtimes.py)
     "segment_every": LIVE_SEGMENT_EVERY,  # "auto": the model when the picture changed; "1": always
     "auto_frame": False,  # the call picture follows you
 }

@@ -28,7 +28,7 @@ from app.compositing.spec import EffectSpec
 from app.engine.refocus import extras_of, load_matte
 from app.errors import FocusCamError
 from app.frames import Matte
-from app.outputs.photo import Photo, save_photo
+from app.outputs.photo import EXTRA_SUFFIXES, Photo, save_photo
 from app.ui.viewfinder import to_qimage
 
 REFOCUS_LOOKS = (("lens", "Lens"), ("blur", "Blur"), ("replace", "Studio backdrop"),
@@ -42,7 +42,7 @@ PHOTO_GLOB = ("FocusCam_*.jpg", "FocusCam_*.png")
 def shots_in(folder: Path) -> list[Path]:
     """The photos FocusCam saved in ``folder``, oldest first (not their originals or mattes)."""
     found = {p for pattern in PHOTO_GLOB for p in folder.glob(pattern)}
-    shots = [p for p in found if not p.stem.endswith(("_original", "_matte"))]
+    shots = [p for p in found if not p.stem.endswith(EXTRA_SUFFIXES)]
     return sorted(shots, key=lambda p: (p.stat().st_mtime, p.name))
 
 

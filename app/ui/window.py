@@ -13,7 +13,7 @@ from PyQt6.QtCore import QEvent, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
-from app.compositing.spec import GL_EFFECTS, EffectSpec
+from app.compositing.spec import DEFAULT_EFFECT, EFFECT_LABELS, EffectSpec
 from app.engine.photo import PhotoJobs
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
@@ -177,8 +177,7 @@ class MainWindow(WindowActions, QMainWindow):
         effect = s.get("effect")
         if effect == "replace":
             return EffectSpec("replace", background=self._background_image())
-        return EffectSpec(effect if effect in ("blur", "lens", "none") else "blur",
-                          s.get("strength"))  # fmt: skip
+        return EffectSpec(effect if effect in EFFECT_LABELS else DEFAULT_EFFECT, s.get("strength"))
 
     def _background_image(self) -> np.ndarray:
         path = self.settings.get("background")
@@ -213,8 +212,7 @@ class MainWindow(WindowActions, QMainWindow):
             # also under the GL viewfinder, which then only shows it.
             # Nothing to paint while the window is minimised or hidden: the worker still
             # segments (and renders the call picture when the camera or the recorder needs it).
-            composite=(self.viewfinder.consumes == PICTURE or self.call_mode
-                       or self.settings.get("effect") not in GL_EFFECTS)
+            composite=(self.viewfinder.consumes == PICTURE or self.call_mode)
             and self.isVisible() and not self.isMinimized(),
             auto_frame=self.settings.get("auto_frame"),
         )
