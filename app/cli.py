@@ -335,7 +335,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
     record = None if args.record is None else Path(args.record) if args.record else ""
     if args.no_window:
         from app.commands.broadcast import run_headless
-        from app.engine.calls import recording_path
+        from app.outputs.live import recording_path
         from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 
         return run_headless(

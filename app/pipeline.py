@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from app import framing
+from app.common.slot import LatestSlot
 from app.common.worker import OWN_POOL_MIN_PIXELS
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
@@ -27,7 +28,6 @@ from app.segmentation.cadence import LIVE_SEGMENT_EVERY, cadence_for
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
 from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
-from app.sources.slot import LatestSlot
 from app.stats import PipelineStats
 
 logger = logging.getLogger(__name__)

@@ -26,11 +26,11 @@ import numpy as np
 import pyvirtualcam
 
 from app.compositing.spec import EffectSpec
-from app.engine.calls import start_virtual_camera
 from app.framing import CALL_SIZE
 from app.lab.evaluation import score_framing
 from app.lab.synthetic import Actor, Scene
 from app.outputs.feed import Feed
+from app.outputs.live import CAMERA, open_virtual_camera
 from app.outputs.video import VideoOutput
 from app.pipeline import OutputRequest, Pipeline
 from app.sources.files import FileSource
@@ -70,7 +70,7 @@ def camera_pacing(clip: Path, seconds: float = 20.0) -> dict:
     pyvirtualcam.register_backend("keep", Keep)
     p = Pipeline()
     p.request = OutputRequest(spec=EffectSpec("blur", 0.6), composite=False)
-    start_virtual_camera(p, None, 30.0, backend="keep")
+    p.add_feed(CAMERA, open_virtual_camera(None, 30.0, backend="keep"))
     p.start(FileSource(clip))
     time.sleep(seconds)
     feed = p.remove_feed("virtual-camera")

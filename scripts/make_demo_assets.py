@@ -12,10 +12,10 @@ from pathlib import Path
 
 import cv2
 
+from app.common.files import write_file
 from app.common.images import alpha_u8, cover_fit
 from app.lab import samples
 from app.lab.synthetic import person_cutout
-from app.outputs.files import write_file
 from app.outputs.images import encode_image
 
 DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"

@@ -8,10 +8,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.common.files import write_file
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.lab.synthetic import Scene
-from app.outputs.files import write_file
 from app.outputs.images import encode_image
 from app.segmentation.engine import SegmentationEngine
 

@@ -38,7 +38,7 @@ def main() -> None:
     from PyQt6.QtGui import QImage
     from PyQt6.QtWidgets import QApplication
 
-    from app.outputs.files import write_file
+    from app.common.files import write_file
     from app.outputs.images import encode_image
     from app.sources.base import SourceInfo
     from app.sources.demo import DemoSource

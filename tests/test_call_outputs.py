@@ -18,13 +18,13 @@ import pytest
 import pyvirtualcam
 
 from app.compositing.spec import EffectSpec
-from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError
 from app.framing import CALL_SIZE, AutoFramer, crop_16_9
 from app.lab.evaluation import score_framing
 from app.lab.synthetic import Actor, Scene
 from app.outputs.base import Output
 from app.outputs.feed import Feed
+from app.outputs.live import CAMERA, RECORDER, open_recorder, open_virtual_camera
 from app.outputs.virtualcam import LINUX_FIX, VirtualCameraOutput
 from app.pipeline import OutputRequest, Pipeline
 from app.sources.files import FileSource
@@ -77,7 +77,7 @@ def clip(tmp_path):
 
 
 def _test_camera(p: Pipeline) -> None:
-    start_virtual_camera(p, None, 30.0, backend="focuscam-test")
+    p.add_feed(CAMERA, open_virtual_camera(None, 30.0, backend="focuscam-test"))
 
 
 def _run_pipeline(clip, seconds: float, setup) -> Pipeline:
@@ -213,7 +213,7 @@ def test_recording_needs_a_free_name(tmp_path):
     taken = tmp_path / "taken.mp4"
     taken.write_bytes(b"keep")
     with pytest.raises(FocusCamError, match="--overwrite"):
-        start_recording(Pipeline(), taken, 30.0)
+        open_recorder(taken, 30.0)
     assert taken.read_bytes() == b"keep"
 
 
@@ -255,7 +255,7 @@ def test_process_auto_frame_keeps_the_input_size(tmp_path):
 
 def test_feeds_are_finished_when_the_pipeline_closes(clip, tmp_path):
     out = tmp_path / "r.mp4"
-    p = _run_pipeline(clip, 2.0, lambda p: start_recording(p, out, 30.0))
+    p = _run_pipeline(clip, 2.0, lambda p: p.add_feed(RECORDER, open_recorder(out, 30.0)))
     p.close()
     assert out.is_file()
     assert not [t for t in threading.enumerate() if t.name.startswith("focuscam-recorder")]

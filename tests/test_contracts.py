@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 
+from app.common.slot import LatestSlot
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.frames import Frame
@@ -17,7 +18,6 @@ from app.lab.synthetic import Scene
 from app.sources.base import FrameSource, SourceError
 from app.sources.capture import CaptureThread
 from app.sources.registry import backends, open_source
-from app.sources.slot import LatestSlot
 from tests.conftest import write_video
 from tests.mjpeg_server import MjpegCamera
 

@@ -114,12 +114,13 @@ def test_a_full_disk_keeps_what_was_recorded_says_so_and_the_pipeline_goes_on(cl
     code = f"""
 import json, time
 from pathlib import Path
-from app.engine.calls import start_recording
+from app.outputs.live import RECORDER, open_recorder
 from app.pipeline import Pipeline
 from app.sources.files import FileSource
 errors = []
 p = Pipeline().start(FileSource({str(clip)!r}))
-feed = start_recording(p, Path({str(out)!r}), 30.0, on_error=errors.append)
+feed = open_recorder(Path({str(out)!r}), 30.0, on_error=errors.append)
+p.add_feed(RECORDER, feed)
 deadline = time.monotonic() + 60
 while not feed.failed and time.monotonic() < deadline:
     time.sleep(0.1)
@@ -128,7 +129,7 @@ before = p.frames_processed if hasattr(p, "frames_processed") else None
 n0 = p.stats.model_calls
 time.sleep(1.0)
 n1 = p.stats.model_calls
-p.remove_feed("recorder")
+p.remove_feed(RECORDER)
 p.close()
 print(json.dumps({{"errors": errors, "calls_after_failure": n1 - n0}}))
 """
@@ -251,11 +252,14 @@ def test_mattes_finished_before_a_kill_are_kept_whole_and_nothing_hidden_stays(c
         time.sleep(0.02)
     proc.kill()
     proc.communicate(timeout=10)
-    kept = sorted(masks.glob("*.png"))
+    def visible():
+        return sorted(p for p in masks.glob("*.png") if not p.name.startswith("."))
+
+    kept = visible()
     assert len(kept) >= 20
     for path in kept:  # every one whole
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         assert image is not None and image.shape == (360, 640), path
     _start_again()
     assert not list(masks.glob(".*"))  # a PNG being written at the kill is gone
-    assert sorted(masks.glob("*.png")) == kept
+    assert visible() == kept

@@ -16,11 +16,11 @@ import cv2
 import numpy as np
 import pytest
 
+from app.common.slot import LatestSlot
 from app.frames import Frame
 from app.pipeline import Pipeline
 from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
 from app.sources.registry import open_source
-from app.sources.slot import LatestSlot
 from tests.conftest import write_video
 from tests.mjpeg_server import MjpegCamera
 

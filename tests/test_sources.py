@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from app.common.slot import LatestSlot
 from app.errors import UsageError
 from app.frames import Frame
 from app.sources.base import BACK, FRONT, SourceError
@@ -17,7 +18,6 @@ from app.sources.capture import FAILED, LOST, RUNNING, CaptureThread
 from app.sources.demo import DemoSource
 from app.sources.files import FileSource
 from app.sources.registry import open_source
-from app.sources.slot import LatestSlot
 from tests.conftest import write_video
 from tests.fakes import UnpluggableCamera
 

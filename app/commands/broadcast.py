@@ -11,9 +11,9 @@ from pathlib import Path
 
 from app.common.signals import Stopped, on_stop_signals
 from app.compositing.spec import EffectSpec
-from app.engine.calls import start_recording, start_virtual_camera
 from app.errors import FocusCamError, UsageError
 from app.outputs.jsonfile import write_json
+from app.outputs.live import CAMERA, RECORDER, open_recorder, open_virtual_camera
 from app.pipeline import OutputRequest, Pipeline
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -53,10 +53,12 @@ def run_headless(
     feeds = []
     try:
         if virtual_camera is not None:
-            feeds.append(start_virtual_camera(pipeline, virtual_camera, fps, failed))
+            feeds.append(open_virtual_camera(virtual_camera, fps, failed))
+            pipeline.add_feed(CAMERA, feeds[-1])
             print(f"sending to the virtual camera {feeds[-1].output.device_name}", flush=True)
         if record is not None:
-            feeds.append(start_recording(pipeline, record, fps, overwrite, failed))
+            feeds.append(open_recorder(record, fps, overwrite, failed))
+            pipeline.add_feed(RECORDER, feeds[-1])
         pipeline.start(src)
 
         def stopped(signum: int) -> None:
@@ -69,7 +71,7 @@ def run_headless(
                 pass
     finally:
         written = []
-        for name in ("recorder", "virtual-camera"):
+        for name in (RECORDER, CAMERA):
             feed = pipeline.remove_feed(name)
             if feed is not None:
                 try:

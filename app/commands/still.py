@@ -8,16 +8,16 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from app.common.slot import LatestSlot
 from app.compositing.spec import EffectSpec
-from app.engine.photo import PhotoMaker, default_folder
+from app.engine.photo import PhotoMaker
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
-from app.outputs.photo import PHOTO_EXTS, save_photo
+from app.outputs.photo import PHOTO_EXTS, default_folder, save_photo
 from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
-from app.sources.slot import LatestSlot
 
 logger = logging.getLogger(__name__)
 

@@ -51,13 +51,6 @@ class PhotoResult:
     thumbnail: np.ndarray | None = None  # BGR, THUMBNAIL_HEIGHT tall: made here, not in the UI
 
 
-def default_folder() -> Path:
-    """The user's Pictures/FocusCam folder."""
-    from platformdirs import user_pictures_dir
-
-    return Path(user_pictures_dir()) / "FocusCam"
-
-
 _NEAR = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
 _CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 _CORE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.outputs.files import write_file
+from app.common.files import write_file
 from app.outputs.images import encode_image
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from app.common.slot import LatestSlot
 from app.errors import FocusCamError
 from app.outputs.base import Output
-from app.sources.slot import LatestSlot
 
 logger = logging.getLogger(__name__)
 

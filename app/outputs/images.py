@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from app.common.files import write_file
 from app.errors import FocusCamError
 from app.outputs.base import Output
-from app.outputs.files import write_file
 
 JPEG_QUALITY = 95
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.outputs.files import write_file
+from app.common.files import write_file
 
 
 def write_json(path: Path | str, data: dict) -> Path:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.common.files import TempFile
 from app.common.images import alpha_u8
 from app.errors import FocusCamError, UsageError
 from app.outputs import journal
 from app.outputs.base import Output
-from app.outputs.files import TempFile
 from app.outputs.images import encode_image
 from app.outputs.video import VideoOutput
 

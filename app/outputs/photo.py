@@ -12,14 +12,21 @@ import cv2
 import numpy as np
 
 from app import __version__
+from app.common.files import write_file, write_unique
 from app.common.images import alpha_u8
 from app.errors import FocusCamError
 from app.outputs.base import Output
-from app.outputs.files import write_file, write_unique
 from app.outputs.images import encode_image
 
 JPEG_QUALITY = 95
 PHOTO_EXTS = (".jpg", ".jpeg", ".png")
+
+def default_folder() -> Path:
+    """The user's Pictures/FocusCam folder: photos and recordings go there by default."""
+    from platformdirs import user_pictures_dir
+
+    return Path(user_pictures_dir()) / "FocusCam"
+
 
 # The side files a photo may have (what re-focus after capture reads), named from the photo's.
 ORIGINAL_SUFFIX, MATTE_SUFFIX = "_original", "_matte"

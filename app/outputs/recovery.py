@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from app.common.files import TempFile, free_names
 from app.errors import FocusCamError, UsageError
 from app.outputs import journal
-from app.outputs.files import TempFile, free_names
 from app.outputs.video import remux, video_seconds
 
 logger = logging.getLogger(__name__)
@@ -72,8 +72,10 @@ def _recover(temp: Path, target: Path) -> str:
             out.discard()
             out, seconds = TempFile.adopt(temp, name), video_seconds(temp)
         try:
-            recovered = out.publish()
+            recovered = out.publish(keep_on_failure=True)
         except UsageError:
+            if out.path != temp:
+                out.discard()
             continue  # the name was taken since free_names looked: the next one
         except FocusCamError as exc:
             raise OSError(str(exc)) from None

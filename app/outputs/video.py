@@ -24,10 +24,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.errors import FocusCamError
+from app.common.files import TempFile, describe_os_error, free_names, os_error_cause
+from app.errors import FocusCamError, UsageError
 from app.outputs import journal
 from app.outputs.base import Output
-from app.outputs.files import TempFile, describe_os_error, os_error_cause
 
 # container extension -> (codec, pixel format, options)
 VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -250,8 +250,19 @@ class VideoOutput(Output):
             final.sync()
         except Exception:  # no room for a second copy, most likely
             final.discard()
-            return fragmented.publish()
-        published = final.publish()
+            final = fragmented
+        try:
+            published = final.publish(keep_on_failure=True)
+        except UsageError:
+            # A file took the name while recording: a recording is never lost for that, it
+            # is saved under the next free name (NAME_2...).
+            for name in free_names(self.path.parent, self.path.stem, self.path.suffix):
+                final.target = name
+                try:
+                    published = final.publish(keep_on_failure=True)
+                    break
+                except UsageError:
+                    continue
         fragmented.discard()
         return published
 

@@ -18,8 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.common.files import write_file
 from app.errors import ModelError
-from app.outputs.files import write_file
 
 logger = logging.getLogger(__name__)
 

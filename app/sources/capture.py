@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.common.slot import LatestSlot
 from app.frames import Frame, now_ns
 from app.sources.base import FrameSource, SourceError
-from app.sources.slot import LatestSlot
 
 logger = logging.getLogger(__name__)
 

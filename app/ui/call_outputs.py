@@ -12,13 +12,12 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from app.engine.calls import recording_path, start_recording, start_virtual_camera
 from app.errors import FocusCamError
+from app.outputs.live import CAMERA, RECORDER, open_recorder, open_virtual_camera, recording_path
 from app.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
-CAMERA, RECORDER = "virtual-camera", "recorder"
 
 
 class CallOutputs(QObject):
@@ -49,7 +48,8 @@ class CallOutputs(QObject):
         """Feed the virtual camera; False (and a message) when there is none, or with
         ``strict`` (the command line) the error itself."""
         try:
-            feed = start_virtual_camera(self.pipeline, device, 30.0, self.failed.emit, backend)
+            feed = open_virtual_camera(device, 30.0, self.failed.emit, backend)
+            self.pipeline.add_feed(CAMERA, feed)
         except FocusCamError as exc:
             if strict:
                 raise
@@ -74,7 +74,9 @@ class CallOutputs(QObject):
     def start_recording(self, path: Path | None = None, overwrite: bool = False) -> bool:
         try:
             target = path or recording_path(self.folder())
-            start_recording(self.pipeline, target, 30.0, overwrite, self.failed.emit)
+            self.pipeline.add_feed(
+                RECORDER, open_recorder(target, 30.0, overwrite, self.failed.emit)
+            )
         except FocusCamError as exc:
             self.say(f"Not recording: {exc}", 6000)
             return False

@@ -113,12 +113,16 @@ class TempFile:
         self.discard()
         return FocusCamError(describe_os_error(exc, self.target.parent, self.target.name))
 
-    def publish(self) -> Path:
-        """Give the file its name; a UsageError if the name is taken and not ``overwrite``."""
+    def publish(self, keep_on_failure: bool = False) -> Path:
+        """Give the file its name; a UsageError if the name is taken and not ``overwrite``.
+        The temporary file is gone afterwards, unless publishing failed and
+        ``keep_on_failure`` (what cannot be made again, a recording: try another name)."""
+        published = False
         try:
             os.chmod(self.path, new_file_mode())
             if self.overwrite:
                 os.replace(self.path, self.target)
+                published = True
                 return self.target
             try:
                 os.link(self.path, self.target)
@@ -135,13 +139,15 @@ class TempFile:
                         f"{self.target} already exists; pass --overwrite to replace it"
                     ) from None
                 os.replace(self.path, self.target)
+            published = True
             return self.target
         except OSError as exc:
             raise FocusCamError(
                 describe_os_error(exc, self.target.parent, self.target.name)
             ) from None
         finally:
-            self.discard()
+            if published or not keep_on_failure:
+                self.discard()
 
     def discard(self) -> None:
         try:
