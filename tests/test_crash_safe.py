@@ -17,7 +17,7 @@ import pytest
 
 from app.lab.synthetic import Actor, Scene
 from app.outputs import journal
-from app.outputs.video import video_seconds
+from app.outputs.remux import video_seconds
 from tests.conftest import write_video
 
 

@@ -1,5 +1,5 @@
 """Where the model looks (app/segmentation/crop.py) and the colour of the matte's edge
-(refine.exact_edge): the geometry and rules on made-up maps, the effect on real scenes."""
+(edge.exact_edge): the geometry and rules on made-up maps, the effect on real scenes."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from app.lab import metrics
 from app.lab.evaluation import QUALITY_SCENES
 from app.segmentation.crop import CropParams, ViewPlanner, crop_for, paste
+from app.segmentation.edge import exact_edge
 from app.segmentation.engine import SegmentationEngine
-from app.segmentation.refine import exact_edge
 
 FRAME = (1280, 720)
 

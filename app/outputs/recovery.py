@@ -19,7 +19,7 @@ from pathlib import Path
 from app.common.files import TempFile, free_names
 from app.errors import FocusCamError, UsageError
 from app.outputs import journal
-from app.outputs.video import remux, video_seconds
+from app.outputs.remux import remux, video_seconds
 
 logger = logging.getLogger(__name__)
 
