@@ -23,12 +23,21 @@ SIZE = (160, 90)
 
 
 def _every_output() -> set[type]:
+    """Every Output the app defines (every module of app.outputs imported first)."""
+    import importlib
+    import pkgutil
+
+    import app.outputs
+
+    for module in pkgutil.iter_modules(app.outputs.__path__):
+        importlib.import_module(f"app.outputs.{module.name}")
+
     def below(cls):
         for sub in cls.__subclasses__():
             yield sub
             yield from below(sub)
 
-    return set(below(Output))
+    return {cls for cls in below(Output) if cls.__module__.startswith("app.")}
 
 
 # name -> (how to make it in a folder, the visible names commit makes there)
