@@ -22,13 +22,13 @@ from app.common.slot import LatestSlot
 from app.common.worker import OWN_POOL_MIN_PIXELS
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.engine.step import FrameStep
 from app.frames import Frame, Matte
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY, cadence_for
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import FrameSource
 from app.sources.capture import LOST, RUNNING, CaptureThread, SourceState
 from app.stats import PipelineStats
+from app.steps.step import FrameStep
 
 logger = logging.getLogger(__name__)
 

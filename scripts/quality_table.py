@@ -20,7 +20,6 @@ import math
 import numpy as np
 
 from app.common.images import read_image
-from app.engine.photo import photo_engine
 from app.lab.evaluation import (
     HELD_OUT,
     QUALITY_SCENES,
@@ -30,6 +29,7 @@ from app.lab.evaluation import (
     score_scene,
 )
 from app.outputs.jsonfile import write_json
+from app.steps.photo import photo_engine
 
 
 def _f(value: float, digits: int = 3, pct: bool = False) -> str:

@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
-from app.engine.photo import photo_engine
 from app.lab.evaluation import QUALITY_SCENES, score_photo
 from app.segmentation.base import FaceBox
 from app.segmentation.held import keep_held
+from app.steps.photo import photo_engine
 
 W, H = 480, 360
 SKIN, SHIRT, WALL = (150, 170, 210), (60, 40, 30), (200, 200, 190)

@@ -8,7 +8,7 @@ import sys
 CORE = [
     "app.cli", "app.commands.process", "app.commands.bench", "app.frames",
     "app.common.images", "app.lab.synthetic", "app.segmentation.engine",
-    "app.segmentation.refine", "app.compositing.cpu", "app.pipeline", "app.engine.photo",
+    "app.segmentation.refine", "app.compositing.cpu", "app.pipeline", "app.steps.photo",
     "app.commands.still", "app.sources.registry", "app.sources.capture",
 ]  # fmt: skip
 

@@ -172,9 +172,9 @@ def test_memory_does_not_grow_frame_after_frame():
     """Thousands of frames through the frame step: resident memory stays flat."""
     from app.compositing.cpu import CpuCompositor
     from app.compositing.spec import EffectSpec
-    from app.engine.step import FrameStep
     from app.lab.synthetic import Scene
     from app.segmentation.engine import SegmentationEngine
+    from app.steps.step import FrameStep
 
     def rss_mb() -> float:
         with open("/proc/self/statm") as f:
@@ -197,8 +197,8 @@ def test_live_steps_drop_opencvs_pool_below_4k_and_draw_the_same_picture():
     threads only wait for busy cores there) and with it at 4K, and gives it back when closed;
     a batch step leaves it alone. The picture does not depend on it."""
     from app.compositing.cpu import CpuCompositor
-    from app.engine.step import FrameStep
     from app.segmentation.engine import SegmentationEngine
+    from app.steps.step import FrameStep
 
     cv2.setNumThreads(-1)
     default = cv2.getNumThreads()
@@ -228,9 +228,9 @@ def test_a_step_shown_smaller_segments_the_picture_and_draws_the_whole_frames_pi
     frame with the same matte, and the matte finds the person as the whole frame's does."""
     from app.common.resize import downscale
     from app.compositing.cpu import CpuCompositor
-    from app.engine.step import FrameStep
     from app.lab.metrics import iou
     from app.segmentation.engine import SegmentationEngine
+    from app.steps.step import FrameStep
 
     spec = EffectSpec("blur", 0.6)
     scene = Scene(size, "coffee.png", "still", noise=2.0).frame(0)

@@ -13,9 +13,9 @@ from PIL import Image
 
 from app.cli import main
 from app.common.files import describe_os_error, write_unique
-from app.engine.photo import PhotoJobs, PhotoOptions
 from app.errors import FocusCamError
 from app.frames import Frame
+from app.steps.photo import PhotoJobs, PhotoOptions
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,13 @@ from app.commands.peers import PEERS, RealPeer, check_peers_venv
 from app.compositing.base import COMPOSITORS
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import DEFAULT_STRENGTH, EffectSpec
-from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.frames import parse_size
 from app.lab.synthetic import Scene
 from app.segmentation.cadence import CadenceParams
 from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
+from app.steps.step import FrameStep
 
 DEFAULT_SIZES = "640x480,1280x720,1920x1080"
 STAGES = ("segment", "refine", "composite")

@@ -10,9 +10,9 @@ import numpy as np
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.engine.step import FrameStep
 from app.errors import UsageError
 from app.segmentation.engine import SegmentationEngine
+from app.steps.step import FrameStep
 
 
 def bench_file(path: Path, sample: int = 30) -> dict:

@@ -18,8 +18,6 @@ from app.common.images import IMAGE_EXTS, read_image
 from app.compositing.base import COMPOSITOR_CHOICES
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.engine.refocus import load_matte
-from app.engine.step import FrameStep
 from app.errors import FocusCamError, UsageError
 from app.framing import AutoFramer, call_frame
 from app.outputs.base import Output
@@ -31,6 +29,8 @@ from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.base import SourceError
 from app.sources.files import FileSource
+from app.steps.refocus import load_matte
+from app.steps.step import FrameStep
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from app.common.slot import LatestSlot
 from app.compositing.spec import EffectSpec
-from app.engine.photo import PhotoMaker
 from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
 from app.outputs.photo import PHOTO_EXTS, default_folder, save_photo
@@ -18,6 +17,7 @@ from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
+from app.steps.photo import PhotoMaker
 
 logger = logging.getLogger(__name__)
 

@@ -344,8 +344,8 @@ def photo_fidelity(scene: Scene, settle_frames: int = 30, use_live: bool = True)
     """The share of the person's inner pixels that a photo changes (more than 12 grey levels in
     any channel), taken as the shutter takes it: after ``settle_frames`` of live video."""
     from app.compositing.spec import EffectSpec
-    from app.engine.photo import PhotoMaker
     from app.frames import Frame
+    from app.steps.photo import PhotoMaker
 
     w, h = scene.size
     with SegmentationEngine(video=True) as engine:

@@ -8,10 +8,10 @@ from pathlib import Path
 from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
 
-from app.engine.photo import PhotoOptions
 from app.errors import FocusCamError
 from app.outputs.photo import default_folder
 from app.sources.registry import COMMON_SIZES
+from app.steps.photo import PhotoOptions
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
 from app.ui.shortcuts import sheet

@@ -25,10 +25,10 @@ from PyQt6.QtWidgets import (
 from app.common.images import read_image, studio_backdrop
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.engine.refocus import extras_of, load_matte
 from app.errors import FocusCamError
 from app.frames import Matte
 from app.outputs.photo import EXTRA_SUFFIXES, Photo, save_photo
+from app.steps.refocus import extras_of, load_matte
 from app.ui.viewfinder import to_qimage
 
 REFOCUS_LOOKS = (("lens", "Lens"), ("blur", "Blur"), ("replace", "Studio backdrop"),

@@ -14,7 +14,6 @@ from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import DEFAULT_EFFECT, EFFECT_LABELS, EffectSpec
-from app.engine.photo import PhotoJobs
 from app.errors import FocusCamError
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY, SEGMENT_EVERY
@@ -22,6 +21,7 @@ from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
 from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.stats import hud_lines
+from app.steps.photo import PhotoJobs
 from app.ui.actions import WindowActions
 from app.ui.call_outputs import CallOutputs
 from app.ui.controls import ControlBar

@@ -19,11 +19,11 @@ import numpy as np
 
 from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
-from app.engine.step import FrameStep
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
 from app.outputs.photo import Photo, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
+from app.steps.step import FrameStep
 
 logger = logging.getLogger(__name__)
 

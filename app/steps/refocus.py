@@ -10,10 +10,10 @@ import numpy as np
 
 from app.common.images import read_image
 from app.common.resize import downscale, fit_long_side
-from app.engine.photo import PHOTO_GUIDE_LONG_SIDE
 from app.errors import FocusCamError
 from app.frames import Matte
 from app.outputs.photo import extras_names
+from app.steps.photo import PHOTO_GUIDE_LONG_SIDE
 
 
 def extras_of(photo: Path) -> tuple[Path, Path] | None:

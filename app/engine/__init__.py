@@ -1,1 +1,0 @@
-"""The frame step (segment, refine, composite) and the full-quality photo job."""
