@@ -1,4 +1,6 @@
 """The live pipeline: capture thread -> [latest slot] -> segmentation worker -> [latest slot].
+The threads and their lifecycle only: what each frame becomes and who else receives it is
+delivery.py's; the frame step is app/steps/step.py.
 
 The UI (or a test, or ``focuscam still``) owns a Pipeline, tells it what to render through an
 OutputRequest, takes Results from ``results`` and reports each one it shows with
@@ -12,16 +14,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from app import framing
 from app.common.slot import LatestSlot
 from app.common.worker import OWN_POOL_MIN_PIXELS
 from app.compositing.cpu import CpuCompositor
-from app.compositing.spec import EffectSpec
+from app.delivery import Delivery, OutputRequest, worker_composites
 from app.frames import Frame, Matte
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY, cadence_for
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -31,18 +32,6 @@ from app.stats import PipelineStats
 from app.steps.step import FrameStep
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutputRequest:
-    """What the viewer wants rendered; replaced as a whole when a control changes."""
-
-    view_size: tuple[int, int] = (960, 540)  # the box the picture is fitted into, device pixels
-    spec: EffectSpec = field(default_factory=EffectSpec)
-    mirror: bool = False
-    call_preview: bool = False
-    composite: bool = True  # False when the viewer composites itself (the GL viewfinder)
-    auto_frame: bool = False  # the call picture (and what leaves: camera, recording) follows you
 
 
 @dataclass
@@ -80,8 +69,7 @@ class Pipeline:
         self.on_result = on_result
         self.on_state = on_state
         self._lost: set[str] = set()  # capture tags whose source is lost until it runs again
-        self._feeds: dict = {}  # name -> Feed: outputs fed the call picture
-        self._feeds_lock = threading.Lock()
+        self.delivery = Delivery()  # what each frame becomes, and the live outputs fed
         self.on_error = on_error
         self.backoff = backoff
         self.request = OutputRequest()
@@ -176,7 +164,8 @@ class Pipeline:
         if self._started:
             self._worker.join(max(0.0, deadline - time.monotonic()))
             ok &= not self._worker.is_alive()
-        for name in [*self._feeds]:  # outputs nobody stopped: finish them (a recording is kept)
+        # outputs nobody stopped: finish them (a recording is kept)
+        for name in self.delivery.names():
             feed = self.remove_feed(name)
             try:
                 feed.close()
@@ -238,7 +227,6 @@ class Pipeline:
                 self.capture.start()
         self.stats.restart_clock()
         last_tag = every = None
-        framer = framing.AutoFramer()
         try:
             while not self._stop.is_set():
                 frame = self.frames.take(timeout=0.1)
@@ -257,34 +245,21 @@ class Pipeline:
                 self._latest_frame = frame
                 if frame.source != last_tag:
                     step.reset()  # a new camera: no shared history
-                    framer.reset()
+                    self.delivery.reset()
                     last_tag = frame.source
                 request = self.request
-                feeds = self.feeds()
-                call_needed = request.call_preview or bool(feeds)
                 size = framing.fit_inside(frame.size, request.view_size)
                 calls = step.engine.model_calls
                 picture, matte, timings = step.run(
                     frame.image, request.spec, frame.t_capture_ns, size,
-                    composite=request.composite and not request.call_preview,
+                    composite=worker_composites(request),
                 )  # fmt: skip
                 self.engine_model = matte.model
                 if step.engine.model_calls != calls:
                     self.stats.model_called()
-                if call_needed:
-                    t0 = time.perf_counter()
-                    # A call app gets CALL_SIZE; the preview alone needs no more than it shows.
-                    call_size = framing.CALL_SIZE if feeds else framing.fit_inside(
-                        framing.CALL_SIZE, request.view_size
-                    )
-                    call = self._call_picture(step, frame, matte, request, framer, call_size)
-                    timings["call"] = (time.perf_counter() - t0) * 1e3
-                    for feed in feeds:
-                        feed.offer(call, frame.t_capture_ns)
-                if request.call_preview:
-                    view, self_view = framing.call_views(call, request.view_size)
-                else:
-                    view, self_view = _present(picture, request)
+                view, self_view = self.delivery.deliver(
+                    step.compositor, frame, picture, matte, request, timings
+                )
                 for stage, ms in timings.items():
                     self.stats.stage(stage, ms)
                 self.results.put(Result(frame, matte, request, view, self_view, timings))
@@ -297,35 +272,18 @@ class Pipeline:
         finally:
             step.close()
 
-    def _call_picture(
-        self, step, frame: Frame, matte: Matte, request, framer, size: tuple[int, int]
-    ) -> np.ndarray:
-        """The call picture (16:9 at ``size``, not mirrored): auto-framed, or the centred
-        16:9 window a call app would crop."""
-        if request.auto_frame:
-            rect = framer.update(matte.alpha, frame.size, frame.t_capture_ns)
-        else:
-            rect = framing.crop_16_9(frame.size)
-        return framing.call_frame(step.compositor, frame.image, matte, request.spec, rect, size)
-
-    # -- live outputs (virtual camera, recorder) --------------------------------------------
+    # -- live outputs (virtual camera, recorder): delivery.py ------------------------------
     def add_feed(self, name: str, feed) -> None:
-        """Send every call picture to ``feed`` (an app.outputs.feed.Feed) from now on."""
-        with self._feeds_lock:
-            self._feeds[name] = feed
+        self.delivery.add_feed(name, feed)
 
     def remove_feed(self, name: str):
-        """Stop sending to the feed ``name``; returns it (the caller closes it), or None."""
-        with self._feeds_lock:
-            return self._feeds.pop(name, None)
+        return self.delivery.remove_feed(name)
 
     def feed(self, name: str):
-        with self._feeds_lock:
-            return self._feeds.get(name)
+        return self.delivery.feed(name)
 
     def feeds(self) -> list:
-        with self._feeds_lock:
-            return list(self._feeds.values())
+        return self.delivery.feeds()
 
     def _switch_runtime(self, engine, old: str):
         """The engine on ``self.runtime``; the old one if the new one cannot be loaded."""
@@ -340,14 +298,6 @@ class Pipeline:
         engine.close()
         self.engine_runtime = self.runtime
         return new
-
-
-def _present(picture: np.ndarray | None, request: OutputRequest) -> tuple[np.ndarray | None, None]:
-    """The composited picture as the viewer shows it (mirrored when asked); the call preview
-    is made from the call picture instead."""
-    if picture is None:
-        return None, None
-    return (cv2.flip(picture, 1) if request.mirror else picture), None
 
 
 def _default_engine(runtime: str = DEFAULT_RUNTIME):
