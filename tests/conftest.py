@@ -21,6 +21,26 @@ def state_folder(tmp_path_factory, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    """A test that opens a modal dialog fails at once, instead of waiting for a click that never
+    comes (hanging the suite until its timeout)."""
+    import sys
+
+    widgets = sys.modules.get("PyQt6.QtWidgets")
+    if widgets is not None:
+
+        def refuse(*args, **kwargs):
+            pytest.fail("a modal dialog opened: it would wait for a click that never comes")
+
+        monkeypatch.setattr(widgets.QDialog, "exec", refuse)
+        for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+            monkeypatch.setattr(widgets.QFileDialog, name, staticmethod(refuse))
+        for name in ("information", "warning", "critical", "question"):
+            monkeypatch.setattr(widgets.QMessageBox, name, staticmethod(refuse))
+    return None
+
+
 @pytest.fixture(scope="session")
 def portrait() -> np.ndarray:
     from app.lab import samples

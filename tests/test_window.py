@@ -553,3 +553,12 @@ def test_the_viewfinder_paints_the_picture_exactly_and_black_around_it(qtbot):
     painted = show(narrow)
     assert np.array_equal(painted[:, 40:280], narrow)
     assert painted[:, :40].max() == 0 and painted[:, 280:].max() == 0
+
+
+def test_a_modal_dialog_in_a_test_fails_it_instead_of_hanging(qtbot, settings, scene_clip):
+    from app.ui.dialogs import pick_background
+
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    with pytest.raises(pytest.fail.Exception, match="modal dialog"):
+        pick_background(win)
+    win.close()
