@@ -15,8 +15,7 @@ from pathlib import Path
 
 from app.commands.stages import Sink, Stage
 from app.common.images import IMAGE_EXTS, read_image
-from app.compositing.base import COMPOSITOR_CHOICES
-from app.compositing.cpu import CpuCompositor
+from app.compositing.base import COMPOSITOR_CHOICES, make_compositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
 from app.framing import AutoFramer, call_frame
@@ -164,11 +163,7 @@ def process_file(
 def _compositor(choice: str):
     """Files are the CPU reference's job ("auto" means it); "gl" renders the same frames with
     the viewfinder's shaders in an offscreen context, so that both can be compared."""
-    if choice != "gl":
-        return CpuCompositor()
-    from app.compositing.egl import OffscreenGlCompositor
-
-    return OffscreenGlCompositor()
+    return make_compositor(choice)
 
 
 def _commit(outputs: list[Output]) -> list[list[Path]]:

@@ -9,10 +9,23 @@ import numpy as np
 from app.compositing.spec import EffectSpec
 from app.frames import Matte
 
-# The compositors, listed once: "cpu" (the reference) and "gl" (shaders); "auto" picks GL only
-# where a real GPU is (the viewfinder) and means "cpu" for files.
-COMPOSITORS = ("cpu", "gl")
+# The compositors, listed once, in the style of the runtimes (segmentation/runtimes.py): name ->
+# (module, class), imported only when asked for (GL loads OpenGL). "auto" picks GL only where a
+# real GPU is (the viewfinder) and means "cpu" for files.
+_COMPOSITOR_CLASSES = {
+    "cpu": ("app.compositing.cpu", "CpuCompositor"),
+    "gl": ("app.compositing.egl", "OffscreenGlCompositor"),  # offscreen: files, tests, bench
+}
+COMPOSITORS = tuple(_COMPOSITOR_CLASSES)
 COMPOSITOR_CHOICES = ("auto", *COMPOSITORS)
+
+
+def make_compositor(name: str, **kw) -> Compositor:
+    """A new compositor of that name ("auto": the CPU reference, for files)."""
+    from importlib import import_module
+
+    module, cls = _COMPOSITOR_CLASSES["cpu" if name == "auto" else name]
+    return getattr(import_module(module), cls)(**kw)
 
 
 class Compositor(Protocol):

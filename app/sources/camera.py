@@ -21,7 +21,6 @@ from app.sources.registry import (
     DEFAULT_CAMERA_FPS,
     DEFAULT_CAMERA_SIZE,
     Backend,
-    register,
     url_name,
 )  # fmt: skip
 
@@ -192,7 +191,9 @@ def _stream(spec: str, size, info) -> CameraSource:
     return CameraSource(spec, info or SourceInfo(url_name(spec), spec, FRONT), size)
 
 
-register(Backend(
-    "camera", lambda spec: bool(re.fullmatch(r"camera:\d+|/dev/video\d+", spec)), _camera
-))  # fmt: skip
-register(Backend("stream", is_stream, _stream))
+# What this module offers the registry (registry.py lists the modules).
+BACKENDS = (
+    Backend("camera", lambda spec: bool(re.fullmatch(r"camera:\d+|/dev/video\d+", spec)),
+            _camera),
+    Backend("stream", is_stream, _stream),
+)  # fmt: skip

@@ -13,7 +13,7 @@ import numpy as np
 from app.common.images import cover_fit, read_image
 from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo
 from app.sources.files import Pacer
-from app.sources.registry import Backend, register
+from app.sources.registry import Backend
 
 PERSON_HEIGHT = 0.85  # share of the frame's height
 SWAY = 0.06  # share of the frame's width, each way
@@ -78,4 +78,5 @@ def _demo(spec: str, size, info) -> DemoSource:
     return DemoSource(size or (1280, 720))
 
 
-register(Backend("demo", lambda spec: spec == "demo", _demo))
+# What this module offers the registry (registry.py lists the modules).
+BACKENDS = (Backend("demo", lambda spec: spec == "demo", _demo),)

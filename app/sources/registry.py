@@ -1,5 +1,7 @@
-"""Frame sources by name: each backend registers how it recognises a ``--source`` text and how
-it opens one, so a new backend is one file. Also: finding cameras without Qt."""
+"""Frame sources by name, in the same style as runtimes (segmentation/runtimes.py): a table
+declared here of the modules that come with the app, each offering its ``BACKENDS`` (how it
+recognises a ``--source`` text and how it opens one), imported when first asked. A new backend
+is one module and one line in ``BUILTIN``. Also: finding cameras without Qt."""
 
 from __future__ import annotations
 
@@ -34,21 +36,17 @@ class Backend:
     make: Maker
 
 
-_BACKENDS: dict[str, Backend] = {}
-# The backends that come with the app; each module calls register() when imported.
+# The modules whose BACKENDS come with the app, in the order a --source text is tried.
 BUILTIN = ("app.sources.demo", "app.sources.camera", "app.sources.files")
 
 
-def register(backend: Backend) -> Backend:
-    """Add (or replace) a backend; earlier ones are asked first."""
-    _BACKENDS[backend.name] = backend
-    return backend
-
-
 def backends() -> dict[str, Backend]:
-    for module in BUILTIN:
-        importlib.import_module(module)
-    return dict(_BACKENDS)
+    """Every backend by name, earlier ones asked first."""
+    return {
+        backend.name: backend
+        for module in BUILTIN
+        for backend in importlib.import_module(module).BACKENDS
+    }
 
 
 def open_source(
