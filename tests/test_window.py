@@ -562,3 +562,23 @@ def test_a_modal_dialog_in_a_test_fails_it_instead_of_hanging(qtbot, settings, s
     with pytest.raises(pytest.fail.Exception, match="modal dialog"):
         pick_background(win)
     win.close()
+
+
+def test_the_actions_use_exactly_what_they_declare_of_the_window(qtbot, settings, scene_clip):
+    import ast
+    import inspect
+
+    from app.ui import actions
+    from app.ui.actions import WindowActions
+
+    tree = ast.parse(inspect.getsource(actions))
+    used = {
+        node.attr for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }  # fmt: skip
+    own_methods = {name for name in vars(WindowActions) if not name.startswith("__")}
+    assert used - own_methods - set(WindowActions.OWN) == set(WindowActions.HOST)
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    assert [name for name in WindowActions.HOST if not hasattr(win, name)] == []
+    win.close()

@@ -1,5 +1,7 @@
 """What a person does in the main window: switch cameras and effects, take photos, choose
-folders and pictures. A mixin of MainWindow (app/ui/window.py), which owns the state."""
+folders and pictures. A mixin of MainWindow (app/ui/window.py), which owns the state; what it
+uses of the window is declared in ``WindowActions`` (``HOST``), and tests/test_window.py checks
+that the window provides all of it."""
 
 from __future__ import annotations
 
@@ -20,6 +22,22 @@ from app.ui.viewfinder import to_qimage
 
 
 class WindowActions:
+    """The window's actions. What they read and call on their host, the window, and nothing
+    else (a test fails when one is missing, or when an action uses something not listed)."""
+
+    # What the actions use of the window: its state (settings, pipeline, outputs, photo jobs,
+    # viewfinder, controls, cameras...), its own steps, and Qt's. Nothing else: an action that
+    # needs more adds it here, and tests/test_window.py checks both directions.
+    HOST = (
+        "settings", "pipeline", "call_outputs", "photo_jobs", "viewfinder", "controls",
+        "countdown", "shortcuts", "cameras", "index", "list_cameras", "make_source", "photos",
+        "last_error", "_closed", "camera", "photo_done", "thumb",
+        "show_message", "dismiss_message", "_clear_message", "_set", "_spec", "_sync_controls",
+        "_push_request",
+        "isFullScreen", "showFullScreen", "showNormal",
+    )  # fmt: skip
+    OWN = ("viewer",)  # what the actions keep on the window themselves (the open photo viewer)
+
     def press_shutter(self) -> None:
         """The shutter does what the mode says: a photo (after the countdown), start or stop a
         recording, or go live on the virtual camera (or stop)."""
