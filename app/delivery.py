@@ -16,12 +16,14 @@ from app import framing
 from app.compositing.spec import EffectSpec
 from app.frames import Frame, Matte
 
+VIEW_SIZE = (960, 540)  # the viewfinder's picture until the window says otherwise (--window)
+
 
 @dataclass(frozen=True)
 class OutputRequest:
     """What the viewer wants rendered; replaced as a whole when a control changes."""
 
-    view_size: tuple[int, int] = (960, 540)  # the box the picture is fitted into, device pixels
+    view_size: tuple[int, int] = VIEW_SIZE  # the box the picture is fitted into, device pixels
     spec: EffectSpec = field(default_factory=EffectSpec)
     mirror: bool = False
     call_preview: bool = False

@@ -15,6 +15,7 @@ from app.compositing.spec import (
     EFFECTS,
     STRENGTH_EFFECTS,
 )
+from app.delivery import VIEW_SIZE
 from app.errors import UsageError
 from app.frames import parse_size
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     li = sub.add_parser("live", help="the viewfinder: live preview, shutter, call preview")
     li.add_argument("--source", help=f"what to show: {SOURCE_HELP} (default: a camera, else demo)")
     li.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
-    li.add_argument("--window", type=_size, default=(960, 540), help="viewfinder size, WxH")
+    li.add_argument("--window", type=_size, default=VIEW_SIZE, help="viewfinder size, WxH")
     li.add_argument("-t", "--time", type=_seconds, default=0.0, metavar="SECONDS",
                     help="close after SECONDS (0: when the window is closed)")  # fmt: skip
     li.add_argument("--stats-json", help="write frame, latency and CPU numbers here on exit")

@@ -9,7 +9,7 @@ import numpy as np
 def downscale(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Shrink ``image`` to ``size`` (w, h) with area averaging, cheaply.
 
-    A single large INTER_AREA is slow (about 6 ms from 1080p on two cores); exact halvings take
+    A single large INTER_AREA is slow; exact halvings take
     OpenCV's fast 2x2 path, so we halve while the image is at least twice the target. The last
     step shrinks by less than 2x, where bilinear already averages every source pixel and is
     several times cheaper than a fractional INTER_AREA.

@@ -79,10 +79,9 @@ class WorkerThread:
 
 # Up to this many pixels a frame's work is many short OpenCV calls, already spread over the
 # cores by the worker threads above; OpenCV's own pool splits each call again and its threads
-# wait for a core the model or the other worker holds. Without the pool a frame takes 11-13%
-# less CPU and 2-7% longer (360p to 1080p, `focuscam live` 720p: about 50% -> 40% of a core).
-# Larger frames have long single resizes and blurs, where the pool pays (4K: 19 ms a frame
-# with one thread against 16 ms with the pool).
+# wait for a core the model or the other worker holds: without the pool a frame costs less
+# CPU and takes a little longer. Larger frames have long single resizes and blurs, where the
+# pool pays. (Measured: README, Speed.)
 OWN_POOL_MIN_PIXELS = 3_000_000
 
 

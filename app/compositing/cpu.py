@@ -108,9 +108,9 @@ class CpuCompositor:
 
     def __init__(self, alone_below: int = 0) -> None:
         """``alone_below``: outputs with fewer pixels are rendered on the caller's thread alone.
-        The helper thread halves a render's time but costs CPU to hand work over (at 912x513,
-        2.2-2.5 against 1.8-2.2 ms of CPU a frame); a live window, paced by its camera, wants
-        the CPU (the pipeline passes ``OWN_POOL_MIN_PIXELS``), a file or a benchmark the time.
+        The helper thread halves a render's time but costs CPU to hand work over; a live
+        window, paced by its camera, wants the CPU (the pipeline passes
+        ``OWN_POOL_MIN_PIXELS``), a file or a benchmark the time.
         """
         self.alone_below = alone_below
         self._bg_key: tuple[int, tuple[int, int]] | None = None

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from app.common.signals import Stopped, on_stop_signals
+from app.delivery import VIEW_SIZE
 from app.errors import FocusCamError
 from app.frames import parse_size
 from app.outputs import recovery
@@ -78,7 +79,7 @@ def print_cameras() -> int:
 def run_live(
     source: str | None = None,
     size: tuple[int, int] | None = None,
-    window: tuple[int, int] = (960, 540),
+    window: tuple[int, int] = VIEW_SIZE,
     seconds: float = 0.0,
     stats_json: Path | None = None,
     compositor: str = "auto",

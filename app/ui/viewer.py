@@ -27,6 +27,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Matte
+from app.framing import CALL_SIZE
 from app.outputs.photo import EXTRA_SUFFIXES, Photo, save_photo
 from app.steps.refocus import extras_of, load_matte
 from app.ui.viewfinder import to_qimage
@@ -160,7 +161,7 @@ class PhotoViewer(QWidget):
     def _spec(self) -> EffectSpec:
         key = self.look.currentData()
         if key == "replace":
-            return EffectSpec("replace", background=studio_backdrop((1280, 720)))
+            return EffectSpec("replace", background=studio_backdrop(CALL_SIZE))
         return EffectSpec(key, self.amount.value() / 100)
 
     def _load_source(self) -> tuple[np.ndarray, Matte] | None:

@@ -170,8 +170,8 @@ class Viewfinder(OverlayMixin, QWidget):
     def _screen_image(self, bgr: np.ndarray) -> QImage:
         """``bgr`` as a 32-bit image (B, G, R, 255 in memory: Qt's RGB32), the format of the
         window's backing store, so that painting it is a plain copy. Qt would otherwise convert
-        the 24-bit picture while painting, on its pooled threads (1.2-1.4% of a core at 30 fps,
-        912x513), against 0.04 ms a frame here (the buffer is kept between frames)."""
+        the 24-bit picture while painting, on its pooled threads, at a cost many times this
+        conversion's (the buffer is kept between frames)."""
         h, w = bgr.shape[:2]
         buf = self._bgra
         if buf is None or buf.shape[:2] != (h, w):

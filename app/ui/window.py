@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 from app.common.images import read_image, studio_backdrop
 from app.compositing.spec import DEFAULT_EFFECT, EFFECT_LABELS, EffectSpec
 from app.errors import FocusCamError
+from app.framing import CALL_SIZE
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY, SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
@@ -190,7 +191,7 @@ class MainWindow(WindowActions, QMainWindow):
                     image = read_image(path)
                 except FocusCamError as exc:
                     self.show_message(f"Background image: {exc}", 5000)
-            backdrop = image if image is not None else studio_backdrop((1280, 720))
+            backdrop = image if image is not None else studio_backdrop(CALL_SIZE)
             self._background = (self.settings.get("background"), backdrop)
         return self._background[1]
 
