@@ -27,15 +27,17 @@ class OutputRequest:
     spec: EffectSpec = field(default_factory=EffectSpec)
     mirror: bool = False
     call_preview: bool = False
-    composite: bool = True  # False when the viewer composites itself (the GL viewfinder)
+    shown: bool = True  # False: the window is minimised or hidden, or there is none
+    viewer_composites: bool = False  # the viewer composites frame and matte itself (GL)
     auto_frame: bool = False  # the call picture (and what leaves: camera, recording) follows you
 
 
 def worker_composites(request: OutputRequest) -> bool:
-    """Who composites the viewer's picture, answered once: the worker, unless the viewer does it
-    itself (the GL viewfinder: ``composite`` off) or the view is the call preview (made from the
-    call picture, which the worker always renders on the CPU: it also leaves the window)."""
-    return request.composite and not request.call_preview
+    """Who composites the viewer's picture, answered once: the worker, when the picture is
+    shown, is not the call preview (made from the call picture, which the worker renders on
+    the CPU: it also leaves the window) and the viewer does not composite it itself (the GL
+    viewfinder, which then draws from the frame and the matte)."""
+    return request.shown and not request.call_preview and not request.viewer_composites
 
 
 class Delivery:
@@ -82,7 +84,7 @@ class Delivery:
         self-view) for the viewer: the call preview, or ``picture`` mirrored when asked."""
         feeds = self.feeds()
         call = None
-        if request.call_preview or feeds:
+        if (request.call_preview and request.shown) or feeds:
             t0 = time.perf_counter()
             # A call app gets CALL_SIZE; the preview alone needs no more than it shows.
             size = (framing.CALL_SIZE if feeds
@@ -92,7 +94,7 @@ class Delivery:
             for feed in feeds:
                 feed.offer(call, frame.t_capture_ns)
         if request.call_preview:
-            return framing.call_views(call, request.view_size)
+            return framing.call_views(call, request.view_size) if call is not None else (None, None)
         if picture is None:
             return None, None
         return (cv2.flip(picture, 1) if request.mirror else picture), None

@@ -69,7 +69,7 @@ def make_clip(path: Path, frames: int = 300) -> Path:
 def camera_pacing(clip: Path, seconds: float = 20.0) -> dict:
     pyvirtualcam.register_backend("keep", Keep)
     p = Pipeline()
-    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), composite=False)
+    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), shown=False)
     p.add_feed(CAMERA, open_virtual_camera(None, 30.0, backend="keep"))
     p.start(FileSource(clip))
     time.sleep(seconds)
@@ -100,7 +100,7 @@ class Discard(VideoOutput):
 
 def cpu_percent(clip: Path, output, seconds: float = 20.0) -> float:
     p = Pipeline()
-    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), composite=False)
+    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), shown=False)
     p.add_feed("recorder", Feed(output, "recorder", CALL_SIZE, 30.0, queue_size=90))
     p.start(FileSource(clip))
     time.sleep(3.0)  # models loaded, steady state

@@ -82,7 +82,7 @@ def _test_camera(p: Pipeline) -> None:
 
 def _run_pipeline(clip, seconds: float, setup) -> Pipeline:
     p = Pipeline()
-    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), composite=False)
+    p.request = OutputRequest(spec=EffectSpec("blur", 0.6), shown=False)
     setup(p)
     p.start(FileSource(clip))
     time.sleep(seconds)

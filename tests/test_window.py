@@ -13,6 +13,7 @@ from PIL import Image
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage
 
+from app.delivery import worker_composites
 from app.lab.synthetic import Scene
 from app.sources.base import BACK, FRONT, SourceInfo
 from app.sources.files import FileSource
@@ -474,15 +475,15 @@ def test_every_control_has_an_accessible_name_and_a_shortcut(qtbot, settings, sc
 def test_a_minimised_window_stops_compositing_but_a_recording_goes_on(qtbot, settings, scene_clip):
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     wait_frames(qtbot, win, 3)
-    assert win.pipeline.request.composite
+    assert worker_composites(win.pipeline.request)
     win.call_outputs.start_recording()
     win.showMinimized()
-    qtbot.waitUntil(lambda: not win.pipeline.request.composite, timeout=3000)
+    qtbot.waitUntil(lambda: not worker_composites(win.pipeline.request), timeout=3000)
     rec = win.pipeline.feed("recorder")
     before = rec.sent
     qtbot.waitUntil(lambda: rec.sent > before + 10, timeout=10000)  # the call picture still
     win.showNormal()
-    qtbot.waitUntil(lambda: win.pipeline.request.composite, timeout=3000)
+    qtbot.waitUntil(lambda: worker_composites(win.pipeline.request), timeout=3000)
     assert win.call_outputs.stop_recording().is_file()
     win.hud.setChecked(True)
     win._update_hud()
@@ -517,7 +518,7 @@ def test_the_lens_look_in_the_live_preview(qtbot, settings, scene_clip):
     qtbot.keyClick(win, Qt.Key.Key_B)  # blur -> replace
     qtbot.keyClick(win, Qt.Key.Key_B)  # replace -> lens
     assert settings.get("effect") == "lens" and win.pipeline.request.spec.effect == "lens"
-    assert win.pipeline.request.composite  # composited on the CPU, under any viewfinder
+    assert worker_composites(win.pipeline.request)  # the CPU viewfinder takes pictures
     wait_frames(qtbot, win, 5)
     assert win.viewfinder.result.request.spec.effect == "lens"
     assert win.strength.isEnabled()

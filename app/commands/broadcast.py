@@ -48,7 +48,7 @@ def run_headless(
         stop.set()
 
     pipeline = Pipeline(on_error=failed, runtime=runtime, segment_every=segment_every)
-    pipeline.request = OutputRequest(spec=spec, composite=False, auto_frame=auto_frame)
+    pipeline.request = OutputRequest(spec=spec, shown=False, auto_frame=auto_frame)
     fps = src.fps or 30.0
     feeds = []
     try:

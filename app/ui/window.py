@@ -209,12 +209,11 @@ class MainWindow(WindowActions, QMainWindow):
             spec=self._spec(),
             mirror=self.preview_mirrored,
             call_preview=self.call_mode,
-            # The call picture is an output that leaves the window: the CPU path renders it,
-            # also under the GL viewfinder, which then only shows it.
             # Nothing to paint while the window is minimised or hidden: the worker still
             # segments (and renders the call picture when the camera or the recorder needs it).
-            composite=(self.viewfinder.consumes == PICTURE or self.call_mode)
-            and self.isVisible() and not self.isMinimized(),
+            # Who composites what: delivery.worker_composites.
+            shown=self.isVisible() and not self.isMinimized(),
+            viewer_composites=self.viewfinder.consumes != PICTURE,
             auto_frame=self.settings.get("auto_frame"),
         )
 
