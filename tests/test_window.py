@@ -192,7 +192,7 @@ def test_closing_stops_every_thread_and_releases_every_source_within_a_second(
     cam = UnpluggableCamera(scene_clip)
     win = open_window(qtbot, Sources(a=cam), settings)
     wait_frames(qtbot, win, 3)
-    win.take_photo()  # a photo in flight is finished, not lost
+    win.controller.take_photo()  # a photo in flight is finished, not lost
     t0 = time.monotonic()
     win.close()
     assert time.monotonic() - t0 < 1.0
@@ -226,7 +226,7 @@ def test_a_photo_that_cannot_be_saved_says_why_and_the_preview_goes_on(
     settings.set("photo_folder", str(blocker / "photos"))
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     wait_frames(qtbot, win, 3)
-    win.take_photo()
+    win.controller.take_photo()
     qtbot.waitUntil(lambda: win.viewfinder.message.startswith("Photo not saved"), timeout=20000)
     assert "could not save the photo" in win.viewfinder.message
     wait_frames(qtbot, win, 5)
@@ -343,7 +343,7 @@ def test_the_viewfinder_never_moves_for_a_message_and_the_sheet_lists_every_shor
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     wait_frames(qtbot, win, 3)
     geometry = win.viewfinder.geometry()
-    win.take_photo().result(timeout=30)
+    win.controller.take_photo().result(timeout=30)
     qtbot.waitUntil(lambda: win.viewfinder.message.startswith("Saved"), timeout=5000)
     qtbot.keyClick(win, Qt.Key.Key_H)  # the HUD appears, as an overlay
     win._update_hud()
@@ -409,11 +409,11 @@ def test_the_viewer_opens_the_photo_just_taken_and_deletes_to_the_trash(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash goes here
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     wait_frames(qtbot, win, 3)
-    first = win.take_photo().result(timeout=30).path
-    second = win.take_photo().result(timeout=30).path
+    first = win.controller.take_photo().result(timeout=30).path
+    second = win.controller.take_photo().result(timeout=30).path
     qtbot.waitUntil(lambda: len(win.photos) == 2, timeout=5000)
     win.thumb.click()
-    viewer = win.viewer
+    viewer = win.controller.viewer
     assert viewer.isVisible() and viewer.current == second  # the photo just taken
     assert not viewer.picture.pixmap().isNull()
     viewer.prev.click()
@@ -495,9 +495,9 @@ def test_a_photo_is_refocused_in_the_viewer_and_saved_as_a_new_file(qtbot, setti
     assert settings.get("save_original") and settings.get("save_matte")  # on by default
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     wait_frames(qtbot, win, 3)
-    shot = win.take_photo().result(timeout=30).path
+    shot = win.controller.take_photo().result(timeout=30).path
     qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=5000)
-    viewer = win.open_viewer()
+    viewer = win.controller.open_viewer()
     assert viewer.current == shot and viewer.save_new.isEnabled()
     viewer.look.setCurrentIndex(viewer.look.findData("none"))
     plain = viewer.refocused()
@@ -570,16 +570,20 @@ def test_the_actions_use_exactly_what_they_declare_of_the_window(qtbot, settings
     import inspect
 
     from app.ui import actions
-    from app.ui.actions import WindowActions
+    from app.ui.actions import ActionHost, WindowActions
 
-    tree = ast.parse(inspect.getsource(actions))
+    tree = ast.parse(inspect.getsource(actions.WindowActions))
     used = {
         node.attr for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-        and node.value.id == "self"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "win"
     }  # fmt: skip
-    own_methods = {name for name in vars(WindowActions) if not name.startswith("__")}
-    assert used - own_methods - set(WindowActions.OWN) == set(WindowActions.HOST)
+    declared = set(WindowActions.HOST)
+    assert used == declared
+    typed = {n for n in vars(ActionHost) if not n.startswith("__")} | set(
+        ActionHost.__annotations__
+    )
+    assert declared <= typed  # the protocol types every name of the surface
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     assert [name for name in WindowActions.HOST if not hasattr(win, name)] == []
     win.close()

@@ -11,28 +11,29 @@ from PyQt6.QtGui import QAction, QKeySequence
 
 def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
     """(keys, what it does, the slot) for the main window ``win``."""
+    act = win.controller
     return (
-        ("Space", "shutter: photo, start/stop recording, go live (by mode)", win.press_shutter),
-        ("P", "Photo mode", lambda: win.set_mode("photo")),
-        ("Shift+R", "Video mode (the shutter records)", lambda: win.set_mode("video")),
-        ("L", "look at the last shots", lambda: win.open_viewer()),
-        ("C", "next camera", win.next_camera),
+        ("Space", "shutter: photo, start/stop recording, go live (by mode)", act.press_shutter),
+        ("P", "Photo mode", lambda: act.set_mode("photo")),
+        ("Shift+R", "Video mode (the shutter records)", lambda: act.set_mode("video")),
+        ("L", "look at the last shots", lambda: act.open_viewer()),
+        ("C", "next camera", act.next_camera),
         ("M", "mirror the preview", lambda: win.mirror.toggle()),
-        ("B", "next effect: blur, replace, lens, off", win.next_effect),
+        ("B", "next effect: blur, replace, lens, off", act.next_effect),
         ("[", "less blur", lambda: win.strength.setValue(win.strength.value() - 10)),
         ("]", "more blur", lambda: win.strength.setValue(win.strength.value() + 10)),
         ("G", "background: presets or a picture of yours", lambda: win.controls.pick_bg.showMenu()),
         ("K", "camera menu: pick a camera and resolution", lambda: win.camera_label.showMenu()),
         ("Ctrl+,", "more: photo folder, what is saved, runtime", win.controls.more.showMenu),
-        ("V", "Call mode: what others see (press again for Photo)", win.toggle_call_mode),
+        ("V", "Call mode: what others see (press again for Photo)", act.toggle_call_mode),
         ("T", "countdown: off, 3 s, 10 s", lambda: win.controls.countdown.click()),
-        ("A", "auto-framing", win.toggle_auto_frame),
+        ("A", "auto-framing", act.toggle_auto_frame),
         ("W", "virtual camera for calls", lambda: win.call_outputs.toggle_camera()),
         ("R", "record the call picture", lambda: win.call_outputs.toggle_recording()),
         ("H", "HUD: frame rate, latency, timings", lambda: win.hud.toggle()),
-        ("F", "full screen", win.toggle_full_screen),
-        ("Esc", "leave full screen; dismiss a message", win.leave_full_screen),
-        ("?", "this list", win.toggle_shortcuts),
+        ("F", "full screen", act.toggle_full_screen),
+        ("Esc", "leave full screen; dismiss a message", act.leave_full_screen),
+        ("?", "this list", act.toggle_shortcuts),
         ("Ctrl+Q", "quit", win.close),
     )
 

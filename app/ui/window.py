@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 HELD_MESSAGE_MS = 24 * 3600 * 1000  # a message shown until dismissed (show_message(ms=0))
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(QMainWindow):
     """One window, one pipeline. Threads report through these signals (queued to the UI)."""
 
     result_ready = pyqtSignal()
@@ -71,6 +71,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._background: tuple[str, np.ndarray | None] = ("", None)
         self._closed = False
         self.final_stats: dict | None = None
+        self.controller = WindowActions(self)  # what a person does (actions.py)
 
         self.viewfinder, self.compositor_description = make_viewfinder(compositor)
         self.viewfinder.painted.connect(self._painted)
@@ -89,19 +90,20 @@ class MainWindow(WindowActions, QMainWindow):
         )
         self.photo_jobs = PhotoJobs(photo_engine_factory, runtime=runtime)
         self.call_outputs = CallOutputs(
-            self.pipeline, lambda: self.photo_folder, lambda text, ms: self.show_message(text, ms)
-        )
+            self.pipeline, lambda: self.controller.photo_folder,
+            lambda text, ms: self.show_message(text, ms),
+        )  # fmt: skip
         self.call_outputs.changed.connect(self._sync_controls)
         self.result_ready.connect(self._take_result)
         self.state_changed.connect(self._source_state)
         self.pipeline_failed.connect(self._pipeline_failed)
-        self.photo_done.connect(self._photo_done)
-        self.countdown = Countdown(self, self.viewfinder.show_count, self.take_photo)
+        self.photo_done.connect(self.controller.photo_finished)
+        self.countdown = Countdown(self, self.viewfinder.show_count, self.controller.take_photo)
         self._hud_timer = QTimer(self, interval=500, timeout=self._update_hud)
         self._hud_timer.start()
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
-        self._fill_camera_menu()
+        self.controller.fill_camera_menu()
         self.viewfinder.resized.connect(self._view_resized)
         self._push_request()  # before the first frame, so that it is rendered as asked
         self.pipeline.start(self.make_source(self.camera))
@@ -111,13 +113,13 @@ class MainWindow(WindowActions, QMainWindow):
     # -- layout ------------------------------------------------------------------------------
     def _build_controls(self) -> None:
         bar = self.controls = ControlBar()
-        bar.shutter_clicked.connect(self.press_shutter)
-        bar.switch_clicked.connect(self.next_camera)
-        bar.background_clicked.connect(self.choose_background)
-        bar.folder_clicked.connect(self.choose_folder)
-        bar.thumbnail_clicked.connect(lambda: self.open_viewer())
-        bar.camera_chosen.connect(self.choose_camera)
-        bar.size_chosen.connect(self.choose_size)
+        bar.shutter_clicked.connect(self.controller.press_shutter)
+        bar.switch_clicked.connect(self.controller.next_camera)
+        bar.background_clicked.connect(self.controller.choose_background)
+        bar.folder_clicked.connect(self.controller.choose_folder)
+        bar.thumbnail_clicked.connect(lambda: self.controller.open_viewer())
+        bar.camera_chosen.connect(self.controller.choose_camera)
+        bar.size_chosen.connect(self.controller.choose_size)
         bar.virtual_camera_clicked.connect(lambda: self.call_outputs.toggle_camera())
         bar.record_clicked.connect(lambda: self.call_outputs.toggle_recording())
         bar.changed.connect(self._set)
