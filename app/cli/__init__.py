@@ -25,16 +25,13 @@ def _cadence(args):
 def _effect_spec(args: argparse.Namespace):
     """The EffectSpec that --effect, --strength and --background describe (their defaults
     where not given: `live` leaves them to what was last set in the window)."""
-    from app.common.images import read_image
+    from app.common.images import background_image
     from app.compositing.spec import EffectSpec
 
     effect = args.effect or DEFAULT_EFFECT
     strength = DEFAULT_STRENGTH if args.strength is None else args.strength
-    background = None
-    if effect == "replace":
-        if not args.background:
-            raise UsageError("--effect replace needs --background IMG")
-        background = read_image(args.background)
+    # Replace without --background: the default backdrop; a preset by name or an image file
+    background = background_image(args.background) if effect == "replace" else None
     return EffectSpec(effect, strength, background)
 
 

@@ -5,8 +5,10 @@ defaults: compositing/spec.py; compositors: compositing/base.py; runtimes: runti
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from app import __version__
+from app.common.images import BACKGROUND_PRESETS, DEFAULT_BACKGROUND
 from app.compositing.base import COMPOSITOR_CHOICES, COMPOSITORS
 from app.compositing.spec import (
     DEFAULT_EFFECT,
@@ -23,7 +25,14 @@ from app.sources.registry import SOURCE_HELP
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors are one line and exit code 2, like every other error we report."""
+    """Usage errors are one line and exit code 2, like every other error we report. Help keeps
+    the description's and the examples' own lines."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("description"):
+            kwargs["description"] = textwrap.fill(kwargs["description"], 78)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
@@ -93,13 +102,36 @@ focuscam: a portrait-mode camera. Commands, with an example each:
 `focuscam COMMAND --help` tells more. No display (a server)? `still` and `process` need none."""
 
 
+BACKGROUND_HELP = (
+    "what --effect replace puts behind you: an image file, or a preset: "
+    f"{', '.join(BACKGROUND_PRESETS)} (default {DEFAULT_BACKGROUND})"
+)
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="focuscam", description="Portrait-mode camera: person sharp, background soft.")
     p.add_argument("--version", action="version", version=f"focuscam {__version__}")
-    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="say each decision: source opened, model and runtime, compositor, "
+                   "output codec")  # fmt: skip
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    li = sub.add_parser("live", help="the viewfinder: live preview, shutter, call preview")
+    li = sub.add_parser(
+        "live", help="the viewfinder: live preview, shutter, call preview",
+        description="The viewfinder: the camera live with the effect, a shutter for full-quality "
+        "photos, the call preview, a virtual camera for call apps and a recorder.",
+        epilog=_examples(
+            "focuscam live                              the last camera used, else the first",
+            "focuscam live --source demo                no camera? the built-in demo scene",
+            "focuscam live --source http://192.168.1.20:8080/video   a phone as webcam",
+            "focuscam live --no-window --virtual-camera --effect replace --background studio",
+            "focuscam live --no-window --record call.mp4 -t 60",
+        ),
+    )  # fmt: skip
     li.add_argument("--source", help=f"what to show: {SOURCE_HELP} (default: a camera, else demo)")
     li.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
     li.add_argument("--window", type=_size, default=VIEW_SIZE, help="viewfinder size, WxH")
@@ -126,10 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     li.add_argument("--effect", choices=tuple(EFFECT_LABELS),
                     help="default: as last set")
     li.add_argument("--strength", type=_strength, help="blur strength 0..1")
-    li.add_argument("--background", help="image for --effect replace")
+    li.add_argument("--background", help=BACKGROUND_HELP)
     li.add_argument("--overwrite", action="store_true", help="replace an existing recording")
 
-    st = sub.add_parser("still", help="take one portrait photo without a window")
+    st = sub.add_parser(
+        "still", help="take one portrait photo without a window",
+        description="One portrait photo from a camera, a stream or a file, with no window: "
+        "the camera settles, the photo is taken and saved at full quality.",
+        epilog=_examples(
+            "focuscam still -o me.jpg",
+            "focuscam still --source demo -t 0 -o demo.jpg --effect lens",
+            "focuscam still --effect replace --background deep-space",
+        ),
+    )  # fmt: skip
     st.add_argument("-o", "--output", help="the photo (default: Pictures/FocusCam/FocusCam_*.jpg)")
     st.add_argument("-t", "--time", type=_seconds, default=1.0, metavar="SECONDS",
                     help="let the camera settle this long first (default 1)")  # fmt: skip
@@ -138,23 +179,39 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--effect", choices=tuple(EFFECT_LABELS), default=DEFAULT_EFFECT)
     st.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
                     help="blur strength 0..1 (lens too)")  # fmt: skip
-    st.add_argument("--background", help="image for --effect replace")
+    st.add_argument("--background", help=BACKGROUND_HELP)
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _runtime_option(st)
 
-    sub.add_parser("cameras", help="list the cameras (name, facing, what --source to give)")
+    sub.add_parser(
+        "cameras", help="list the cameras (name, facing, what --source to give)",
+        description="The cameras FocusCam can see: for each, what to give --source, whether "
+        "it faces you or away, and its name.",
+        epilog=_examples("focuscam cameras"),
+    )  # fmt: skip
 
-    pr = sub.add_parser("process", help="apply the effect to an image or a video file")
-    pr.add_argument("input")
-    pr.add_argument("-o", "--output", required=True)
+    pr = sub.add_parser(
+        "process", help="apply the effect to an image or a video file",
+        description="The effect on a photo or a video file, headless: the same segmentation "
+        "as live, at full quality (a photo gets the photo engine: held objects kept).",
+        epilog=_examples(
+            "focuscam process portrait.jpg -o soft.jpg",
+            "focuscam process clip.mp4 -o soft.mp4 --effect lens --strength 0.8",
+            "focuscam process clip.mp4 -o call.mp4 --effect replace --background studio",
+            "focuscam process clip.mp4 -o soft.mp4 --mask-out mattes/",
+        ),
+    )  # fmt: skip
+    pr.add_argument("input", help="the photo (JPEG, PNG, ...) or video (MP4, MOV, ...) to read")
+    pr.add_argument("-o", "--output", required=True,
+                    help="where to write it; the same kind as the input (never over it)")
     pr.add_argument(
         "--effect", choices=EFFECTS, default=DEFAULT_EFFECT,
         help="lens: bokeh discs, bright lights bloom, more blur further behind you",
     )  # fmt: skip
     pr.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
                     help="blur strength 0..1")  # fmt: skip
-    pr.add_argument("--background", help="image for --effect replace")
+    pr.add_argument("--background", help=BACKGROUND_HELP)
     pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
     pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")
@@ -171,11 +228,20 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime_option(pr)
     _segment_every_option(pr)
 
-    be = sub.add_parser("bench", help="measure per-stage latency against LFBW and cvzone")
+    be = sub.add_parser(
+        "bench", help="measure per-stage latency against LFBW and cvzone",
+        description="FocusCam's cost per frame (wall and CPU, per stage) against the tools "
+        "people use for this job, on the same frames; a table here, everything in --json.",
+        epilog=_examples(
+            "focuscam bench --sizes 1280x720 --json bench.json",
+            "scripts/peers-venv ~/peers && focuscam bench --peers-venv ~/peers",
+            "focuscam bench --file clip.mp4",
+        ),
+    )  # fmt: skip
     be.add_argument(
         "--sizes", default=None, help="comma-separated WxH (default 640x480,1280x720,1920x1080)"
     )
-    be.add_argument("--frames", type=int, default=100)
+    be.add_argument("--frames", type=int, default=100, help="frames per size (default 100)")
     be.add_argument("--json", help="also write the JSON here")
     be.add_argument(
         "--compositor", choices=COMPOSITORS, default="cpu",
@@ -194,7 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the real LFBW and cvzone in this environment (made by scripts/peers-venv)",
     )  # fmt: skip
 
-    mo = sub.add_parser("models", help="list the models and whether they verify; `fetch` gets them")
-    mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list")
+    mo = sub.add_parser(
+        "models", help="list the models and whether they verify; `fetch` gets them",
+        description="The model files FocusCam runs (MediaPipe's, Apache-2.0), where they are "
+        "and whether their SHA-256 matches; fetch takes them from the mediapipe wheel on PyPI.",
+        epilog=_examples("focuscam models", "focuscam models fetch"),
+    )  # fmt: skip
+    mo.add_argument("action", nargs="?", choices=("list", "fetch"), default="list",
+                    help="list (default) or fetch")  # fmt: skip
     mo.add_argument("--wheel", help="take the models from this mediapipe wheel instead of PyPI")
     return p

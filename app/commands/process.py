@@ -163,7 +163,9 @@ def process_file(
 def _compositor(choice: str):
     """Files are the CPU reference's job ("auto" means it); "gl" renders the same frames with
     the viewfinder's shaders in an offscreen context, so that both can be compared."""
-    return make_compositor(choice)
+    compositor = make_compositor(choice)
+    logger.info("compositing with the %s compositor", compositor.name)
+    return compositor
 
 
 def _commit(outputs: list[Output]) -> list[list[Path]]:
@@ -205,6 +207,7 @@ def _run(
         source.open()
     except SourceError as exc:
         raise FocusCamError(str(exc)) from None
+    logger.info("source opened: %s, %.3g fps", src, source.fps)
     notes = []
     n = 0
     try:

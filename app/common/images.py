@@ -135,3 +135,28 @@ def studio_backdrop(size: tuple[int, int]) -> np.ndarray:
     bottom = np.array([95, 90, 84], np.float32)
     img = (top * (1 - t)[..., None] + bottom * t[..., None]) * light
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+
+
+# The backgrounds for Replace that come with the app, by name (the window's menu, `--background
+# NAME`): studio is drawn at any size, the others ship in assets/backgrounds/NAME.jpg.
+BACKGROUND_PRESETS = {
+    "studio": "Studio backdrop",
+    "brick-wall": "Brick wall",
+    "launch-pad": "Launch pad at dusk",
+    "deep-space": "Deep space",
+}
+DEFAULT_BACKGROUND = "studio"
+
+
+def background_image(choice: str | None, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """The picture for Replace: a preset by name (``DEFAULT_BACKGROUND`` for None or ""), else
+    an image file (a FocusCamError in one line when it cannot be read)."""
+    from importlib.resources import files
+
+    name = choice or DEFAULT_BACKGROUND
+    if name == "studio":
+        return studio_backdrop(size)
+    if name in BACKGROUND_PRESETS:
+        return read_image(str(files("app.assets") / "backgrounds" / f"{name}.jpg"))
+    return read_image(name)
+

@@ -16,6 +16,7 @@ temporary file and its entry in the journal (journal.py), and the next start rec
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from fractions import Fraction
@@ -29,6 +30,8 @@ from app.errors import FocusCamError, UsageError
 from app.outputs import journal
 from app.outputs.base import Output
 from app.outputs.remux import remux, trim_torn_fragment, video_seconds
+
+logger = logging.getLogger(__name__)
 
 # container extension -> (codec, pixel format, options)
 VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -185,6 +188,8 @@ class VideoOutput(Output):
                     self._audio, self.audio = None, f"not kept ({exc})"
         except Exception as exc:
             raise self._fail(exc) from None
+        logger.info("writing %s: %s %dx%d at %.3g fps%s", self.path, codec, w, h, float(rate),
+                    ", crash-safe (fragments of a second)" if self.crash_safe else "")  # fmt: skip
         self._step = max(1, round(1 / (rate * self._time_base)))  # ticks per nominal frame
 
     def write(self, image: np.ndarray, t_ns: int = 0, matte: np.ndarray | None = None) -> None:

@@ -90,6 +90,8 @@ class SegmentationEngine:
         self.last_held: np.ndarray | None = None  # what the last photo's held step added
         if self.custom_model is not None:
             self._segmenters["custom"] = self.runtime.segmenter(self.custom_model, video)
+            logger.info("model %s (given with --model) on the %s runtime", self.custom_model,
+                        self.runtime.name)  # fmt: skip
         else:
             # Fail now, with the fix in the message, rather than on the first frame.
             for name in (force_model,) if force_model else models.SEGMENTATION_MODELS:
@@ -107,8 +109,12 @@ class SegmentationEngine:
     def _segmenter(self, name: str) -> Segmenter:
         seg = self._segmenters.get(name)
         if seg is None:
-            seg = self.runtime.segmenter(models.locate(name, self.models_dir), self.video)
+            path = self.custom_model if name == "custom" else models.locate(name, self.models_dir)
+            seg = self.runtime.segmenter(path, self.video)
             self._segmenters[name] = seg
+            logger.info("model %s (%s) on the %s runtime (%s), for %s", name, path.name,
+                        self.runtime.name, self.runtime.privacy,
+                        "video" if self.video else "photos")  # fmt: skip
         return seg
 
     def model_for(self, size: tuple[int, int]) -> tuple[str, tuple[int, int]]:

@@ -68,6 +68,8 @@ class _Reader:
     def _run(self) -> None:
         try:
             self.source.open()
+            logger.info("source opened: %s (%s), %.3g fps", self.source.info.name,
+                        self.source.info.spec, self.source.fps)  # fmt: skip
             self.last_frame = time.monotonic()
             self.opened.set()
             while not self._stop.is_set():

@@ -15,17 +15,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from app.common.images import BACKGROUND_PRESETS
 from app.compositing.spec import EFFECT_LABELS, STRENGTH_EFFECTS
 from app.segmentation.runtimes import RUNTIMES
 from app.ui.flow import FlowLayout
 from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
 
-BACKGROUND_PRESETS = {
-    "studio": "Studio backdrop",
-    "brick-wall": "Brick wall",
-    "launch-pad": "Launch pad at dusk",
-    "deep-space": "Deep space",
-}
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
 PHOTO_OPTIONS = (
     ("save_original", "Also save the unblurred original"),

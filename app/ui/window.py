@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 from PyQt6.QtCore import QEvent, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
-from app.common.images import read_image, studio_backdrop
+from app.common.images import background_image
 from app.compositing.spec import DEFAULT_EFFECT, EFFECT_LABELS, EffectSpec
 from app.errors import FocusCamError
 from app.framing import CALL_SIZE
@@ -185,15 +184,12 @@ class MainWindow(QMainWindow):
     def _background_image(self) -> np.ndarray:
         path = self.settings.get("background")
         if self._background[0] != path or self._background[1] is None:
-            image = None
-            if path.startswith("preset:") and path != "preset:studio":
-                path = str(files("app.assets") / "backgrounds" / f"{path[7:]}.jpg")
-            if path and not path.startswith("preset:"):
-                try:
-                    image = read_image(path)
-                except FocusCamError as exc:
-                    self.show_message(f"Background image: {exc}", 5000)
-            backdrop = image if image is not None else studio_backdrop(CALL_SIZE)
+            choice = path[len("preset:"):] if path.startswith("preset:") else path
+            try:
+                backdrop = background_image(choice, CALL_SIZE)
+            except FocusCamError as exc:
+                self.show_message(f"Background image: {exc}", 5000)
+                backdrop = background_image(None, CALL_SIZE)
             self._background = (self.settings.get("background"), backdrop)
         return self._background[1]
 
