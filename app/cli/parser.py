@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="let the camera settle this long first (default 1)")  # fmt: skip
     st.add_argument("--source", help=f"{SOURCE_HELP} (default: the first camera)")
     st.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
-    st.add_argument("--effect", choices=tuple(EFFECT_LABELS), default=DEFAULT_EFFECT)
+    st.add_argument("--effect", choices=tuple(EFFECT_LABELS), default=DEFAULT_EFFECT,
+                    help=f"the look (default {DEFAULT_EFFECT})")  # fmt: skip
     st.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
                     help="blur strength 0..1 (lens too)")  # fmt: skip
     st.add_argument("--background", help=BACKGROUND_HELP)
