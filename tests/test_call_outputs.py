@@ -3,6 +3,7 @@ call picture, and auto-framing."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -149,11 +150,14 @@ def test_recording_keeps_duration_and_rate_from_the_capture_stamps(clip, tmp_pat
         s = c.streams.video[0]
         assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
         assert (s.width, s.height) == CALL_SIZE
+        assert s.base_rate == 30  # a constant frame rate: the source's nominal one
         stamps = [f.time for f in c.decode(video=0)]
     duration = stamps[-1] - stamps[0]
     assert 2.0 <= duration <= 4.2  # the capture time covered, whatever the model's start-up
-    rate = (len(stamps) - 1) / duration
-    assert 27 <= rate <= 31
+    steps = np.diff(stamps)
+    assert np.allclose(steps, 1 / 30, atol=1e-3)  # every frame one nominal interval later
+    outputs = json.loads((tmp_path / "s.json").read_text())["outputs"]["recorder"]
+    assert {"sent", "dropped", "repeated", "dropped_for_rate"} <= set(outputs)
     assert (out.stat().st_mode & 0o777) == 0o644 and not list(tmp_path.glob(".*"))
 
 

@@ -80,7 +80,7 @@ def run_headless(
                     errors.append(str(exc))
         pipeline.close()
     summary = pipeline.stats_summary()
-    summary["outputs"] = {f.name: {"sent": f.sent, "dropped": f.dropped} for f in feeds}
+    summary["outputs"] = {f.name: _counts(f) for f in feeds}
     if stats_json is not None:
         write_json(stats_json, summary)
     for path in written:
@@ -90,3 +90,14 @@ def run_headless(
     if signals and signals[0] != signal.SIGINT:
         raise Stopped(signals[0])  # finished cleanly; the exit status still says why
     return 0
+
+
+def _counts(feed) -> dict:
+    """What a live output took: frames sent, dropped on the way (a slow disk or reader), and for
+    a recording at its constant rate, frames repeated to fill a pause or dropped from a slot
+    already filled."""
+    counts = {"sent": feed.sent, "dropped": feed.dropped}
+    if hasattr(feed.output, "repeated"):
+        counts["repeated"] = feed.output.repeated
+        counts["dropped_for_rate"] = feed.output.dropped
+    return counts

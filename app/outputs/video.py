@@ -52,6 +52,9 @@ _CLUSTERED = {"cluster_time_limit": "1000", "flush_packets": "1"}
 CRASH_SAFE = {".mp4": _FRAGMENTED, ".m4v": _FRAGMENTED, ".mov": _FRAGMENTED,
               ".mkv": _CLUSTERED, ".webm": _CLUSTERED}  # fmt: skip
 SYNC_EVERY_S = 1.0
+# A recording keeps a constant rate by repeating the last frame over a pause of the source up to
+# this long; a longer one (a camera unplugged) is cut out instead of filled.
+MAX_REPEAT_S = 5.0
 
 
 def _rate(fps: float) -> Fraction:
@@ -96,6 +99,11 @@ class VideoOutput(Output):
         self._first_ns: int | None = None
         self._step = 0
         self.frames = 0
+        # A recording at a constant rate: frames repeated to fill a slot the source skipped,
+        # and dropped when two fall into one (counted: --stats-json, outputs).
+        self.repeated = self.dropped = 0
+        self._previous = None  # the last frame written (to repeat)
+        self._cut = 0  # slots of long pauses taken out of a recording's timeline
 
     def _fail(self, exc: Exception) -> FocusCamError:
         if self.crash_safe and self.frames:
@@ -174,8 +182,9 @@ class VideoOutput(Output):
             # 4:2:0 needs even sides; odd ones lose their last row or column.
             stream.width, stream.height = w - w % 2, h - h % 2
             stream.pix_fmt = pix_fmt
-            # AVI has no per-frame time stamps: its clock is the frame rate itself.
-            self._time_base = 1 / rate if self.path.suffix.lower() == ".avi" else TIME_BASE
+            # AVI has no per-frame time stamps: its clock is the frame rate itself. A recording
+            # is made at a constant rate too (editors misread variable ones): one tick a frame.
+            self._time_base = 1 / rate if ext == ".avi" or self.crash_safe else TIME_BASE
             stream.time_base = self._time_base
             stream.codec_context.time_base = self._time_base
             self._stream = stream
@@ -207,12 +216,30 @@ class VideoOutput(Output):
         # get the nominal rate.
         floor = self._last_pts + (self._step if t_ns == self._last_ns else 1)
         pts = max(pts, floor if self._last_pts >= 0 else 0)
+        repeats = 0
+        if self.crash_safe and self._last_pts >= 0:
+            slot = round((t_ns - self._first_ns) / 1e9 / self._time_base) - self._cut
+            if slot <= self._last_pts and t_ns != self._last_ns:
+                self.dropped += 1  # a second frame in a slot already filled
+                return
+            # the slots the source skipped get the last frame again, up to MAX_REPEAT_S; the
+            # rest of a longer pause is cut out of the timeline
+            missing = max(0, slot - self._last_pts - 1)
+            repeats = min(missing, round(MAX_REPEAT_S / self._time_base))
+            self._cut += missing - repeats
+            pts = self._last_pts + 1 + repeats
         self._last_pts, self._last_ns = pts, t_ns
-        frame.pts = pts
         frame.time_base = self._time_base
         try:
+            for k in range(repeats):
+                self._previous.pts = pts - repeats + k
+                for packet in self._stream.encode(self._previous):
+                    self._container.mux(packet)
+                self.repeated += 1
+            frame.pts = pts
             for packet in self._stream.encode(frame):
                 self._container.mux(packet)
+            self._previous = frame
             if self._fd is not None and time.monotonic() - self._synced >= SYNC_EVERY_S:
                 os.fsync(self._fd)  # what the last fragments hold survives a power cut too
                 self._synced = time.monotonic()
