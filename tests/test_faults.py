@@ -295,3 +295,18 @@ def test_the_hud_rate_falls_when_frames_stop_coming():
     for i in range(30):  # 30 fps for one second, then nothing for a second
         stats.displayed(Frame(np.zeros((1, 1, 3), np.uint8), i, t), t + i * 33_000_000)
     assert stats.hud()["fps"] < 16
+
+
+def test_a_recording_from_a_stream_that_never_sends_says_why(phone, tmp_path):
+    phone.hung.set()  # the connection opens, no frame ever comes
+    out = tmp_path / "rec.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "live", "--no-window", "--record", str(out), "--source",
+         phone.url, "-t", "4"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, lines
+    # the cause (as `still` says it), then the consequence
+    assert "stream from 127.0.0.1" in lines[0] and "sent no frame" in lines[0], lines
+    assert "no video was written" in lines[0], lines
+    assert not out.exists() and not list(tmp_path.glob(".rec*"))

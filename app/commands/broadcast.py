@@ -17,6 +17,7 @@ from app.outputs.live import CAMERA, RECORDER, open_recorder, open_virtual_camer
 from app.pipeline import OutputRequest, Pipeline
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
+from app.sources.capture import LOST
 from app.sources.registry import open_source, probe_cameras
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,18 @@ def run_headless(
     signals: list[int] = []
     stop = threading.Event()
 
+    lost: list[str] = []  # why the source stopped, when it did (said if nothing was recorded)
+
     def failed(message: str) -> None:
         errors.append(message)
         stop.set()
 
-    pipeline = Pipeline(on_error=failed, runtime=runtime, segment_every=segment_every)
+    def source_state(state) -> None:
+        if state.state == LOST and state.message:
+            lost.append(state.message)
+
+    pipeline = Pipeline(on_error=failed, on_state=source_state, runtime=runtime,
+                        segment_every=segment_every)  # fmt: skip
     pipeline.request = OutputRequest(spec=spec, shown=False, auto_frame=auto_frame)
     fps = src.fps or 30.0
     feeds = []
@@ -80,12 +88,17 @@ def run_headless(
                     errors.append(str(exc))
         pipeline.close()
     summary = pipeline.stats_summary()
+    captured = summary["frames_captured"]
     summary["outputs"] = {f.name: _counts(f) for f in feeds}
     if stats_json is not None:
         write_json(stats_json, summary)
     for path in written:
         print(f"wrote {path}")
     if errors:
+        if "no video was written" in errors[0]:
+            # the cause, as `still` gives it, not only the consequence
+            cause = lost[-1] if lost else "stopped sending frames" if captured else "sent no frame"
+            raise FocusCamError(f"{src.info.name}: {cause}; {errors[0]}")
         raise FocusCamError(errors[0])
     if signals and signals[0] != signal.SIGINT:
         raise Stopped(signals[0])  # finished cleanly; the exit status still says why
