@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,12 +39,22 @@ def test_display_detection(env, ok):
     assert display_problem({}, "win32") is None
 
 
-def test_live_without_a_display_says_so_in_one_line_and_names_the_headless_commands():
-    proc = run_app("live", drop=("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"), timeout=60)
+def test_live_without_a_display_says_so_in_one_line_and_the_command_it_gives_works(tmp_path):
+    drop = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    focuscam = str(Path(sys.executable).with_name("focuscam"))  # as scripts/run starts it
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    proc = subprocess.run([focuscam, "live"], capture_output=True, text=True, env=env,
+                          timeout=60)  # fmt: skip
     assert proc.returncode == 1
     err = proc.stderr.strip()
     assert err.count("\n") == 0, err
-    assert "no display" in err and "focuscam still" in err and "focuscam process" in err
+    assert "no display" in err and " still " in err and " process IN -o OUT" in err
+    # the first command it names works as typed, here, with no camera and no display
+    command = err.split("`")[1]
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "photo.jpg").is_file()
 
 
 @pytest.mark.gui

@@ -14,7 +14,7 @@ from app.errors import FocusCamError
 from app.frames import parse_size
 from app.outputs import recovery
 from app.sources.base import SourceInfo
-from app.sources.registry import open_source
+from app.sources.registry import open_source, probe_cameras
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,28 @@ def display_problem(env: dict[str, str] | None = None, platform: str | None = No
         return None
     if qpa in ("", "wayland", "wayland-egl") and env.get("WAYLAND_DISPLAY"):
         return None
+    me = this_command()
+    demo = "" if probe_cameras() else " --source demo"
     return (
         "no display to show the viewfinder on ($DISPLAY and $WAYLAND_DISPLAY are not set); "
-        "without one use `focuscam still -o photo.jpg` or `focuscam process IN -o OUT`"
+        f"without one use `{me} still{demo} -o photo.jpg` or `{me} process IN -o OUT`"
     )
+
+
+def this_command() -> str:
+    """How to run FocusCam again as it was run now, as typed in a shell: `focuscam` when that
+    is on the PATH, else the script's own path (scripts/run starts .venv/bin/focuscam), or
+    ``python -m app``."""
+    import shlex
+    import shutil
+
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    if argv0.endswith("__main__.py") or not argv0:
+        return f"{shlex.quote(sys.executable)} -m app"
+    found = shutil.which("focuscam")
+    if found and os.path.realpath(found) == os.path.realpath(argv0):
+        return "focuscam"
+    return shlex.quote(os.path.abspath(argv0))
 
 
 def _app():
