@@ -15,6 +15,7 @@ from PyQt6.QtGui import QImage
 
 from app.delivery import worker_composites
 from app.lab.synthetic import Scene
+from app.outputs.photo import shot_info
 from app.sources.base import BACK, FRONT, SourceInfo
 from app.sources.files import FileSource
 from app.ui.settings import Settings
@@ -499,7 +500,11 @@ def test_a_photo_is_refocused_in_the_viewer_and_saved_as_a_new_file(qtbot, setti
     qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=5000)
     viewer = win.controller.open_viewer()
     assert viewer.current == shot and viewer.save_new.isEnabled()
+    # it opens on the look the photo was taken with (the window's default: blur at 0.6)
+    assert viewer.look.currentData() == "blur" and viewer.amount.value() == 60
+    size = viewer.picture.size()
     viewer.look.setCurrentIndex(viewer.look.findData("none"))
+    assert viewer.picture.size() == size  # another look does not resize the picture
     plain = viewer.refocused()
     original = cv2.imread(str(shot.with_name(f"{shot.stem}_original.jpg")))
     assert np.abs(plain.astype(int) - original).mean() < 1  # "no effect": the original
@@ -508,6 +513,14 @@ def test_a_photo_is_refocused_in_the_viewer_and_saved_as_a_new_file(qtbot, setti
     assert saved is not None and saved != shot and saved.is_file()
     assert cv2.imread(str(saved)).shape == original.shape
     assert shot.is_file()  # the photo itself is never touched
+    # the new file keeps the original's capture time and camera, and says what changed
+    first, again = shot_info(shot), shot_info(saved)
+    assert again.when == first.when and again.camera == first.camera
+    assert again.effect == "lens" and saved.name.startswith(shot.stem)
+    from PIL import Image
+
+    with Image.open(saved) as im:
+        assert f"re-focused from {shot.name}" in im.getexif()[0x010E]
     viewer.close()
     win.close()
 

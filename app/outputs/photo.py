@@ -3,6 +3,7 @@ others without ever replacing one; optionally with the unblurred original and th
 
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,13 +44,56 @@ def photo_stem(when: datetime) -> str:
     return when.strftime("FocusCam_%Y%m%d_%H%M%S")
 
 
-def exif_bytes(when: datetime, camera: str, size: tuple[int, int]) -> bytes:
+LOOK_PREFIX = "FocusCam look: "  # ImageDescription: "FocusCam look: lens 0.60[; note]"
+
+
+def describe_look(effect: str, strength: float, note: str = "") -> str:
+    return f"{LOOK_PREFIX}{effect} {strength:.2f}" + (f"; {note}" if note else "")
+
+
+@dataclass(frozen=True)
+class ShotInfo:
+    """What a saved photo says of itself (its EXIF): when and with what it was taken, and the
+    look it was made with (None when the file does not say)."""
+
+    when: datetime | None = None
+    camera: str = ""
+    effect: str | None = None
+    strength: float | None = None
+
+
+def shot_info(path: Path) -> ShotInfo:
+    """``path``'s capture time, camera and look, read from its EXIF (empty when unreadable)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            exif = im.getexif()
+    except OSError:
+        return ShotInfo()
+    sub = exif.get_ifd(0x8769)
+    stamp = sub.get(0x9003) or exif.get(0x0132)
+    when = None
+    with contextlib.suppress(TypeError, ValueError):
+        when = datetime.strptime(str(stamp), "%Y:%m:%d %H:%M:%S")
+    effect = strength = None
+    text = str(exif.get(0x010E, ""))
+    if text.startswith(LOOK_PREFIX):
+        parts = text[len(LOOK_PREFIX):].split(";")[0].split()
+        with contextlib.suppress(ValueError, IndexError):
+            effect, strength = parts[0], float(parts[1])
+    return ShotInfo(when, str(exif.get(0x0110, "")), effect, strength)
+
+
+def exif_bytes(when: datetime, camera: str, size: tuple[int, int], description: str = "") -> bytes:
     from PIL import Image
 
     exif = Image.Exif()
     stamp = when.strftime("%Y:%m:%d %H:%M:%S")
     exif[0x0131] = f"FocusCam {__version__}"  # Software
     exif[0x0132] = stamp  # DateTime
+    if description:
+        exif[0x010E] = description  # ImageDescription: the look, and what re-focus changed
     if camera:
         exif[0x0110] = camera  # Model: the camera the picture came from
     sub = exif.get_ifd(0x8769)  # the Exif sub-IFD
@@ -82,6 +126,7 @@ class Photo:
     camera: str = ""
     original: np.ndarray | None = None  # the frame as shot, to re-render later
     matte: np.ndarray | None = None  # float32 0..1 at the photo's size
+    description: str = ""  # EXIF ImageDescription: the look (describe_look)
 
 
 class PhotoOutput(Output):
@@ -101,12 +146,13 @@ class PhotoOutput(Output):
         camera: str = "",
         original: np.ndarray | None = None,
         save_matte: bool = False,
+        description: str = "",
     ) -> None:
         if (folder is None) == (path is None):
             raise ValueError("give a folder or a path")
         self.folder, self.path, self.overwrite = folder, path, overwrite
         self.when = when or datetime.now()
-        self.camera, self.original = camera, original
+        self.camera, self.original, self.description = camera, original, description
         self.wants_matte = save_matte
         self._image: np.ndarray | None = None
         self._matte: np.ndarray | None = None
@@ -125,7 +171,7 @@ class PhotoOutput(Output):
         if self._image is None:
             raise FocusCamError("no picture to save")
         h, w = self._image.shape[:2]
-        exif = exif_bytes(self.when, self.camera, (w, h))
+        exif = exif_bytes(self.when, self.camera, (w, h), self.description)
         if self.path is not None:
             data = encode_photo(self._image, self.path.suffix.lower(), exif)
             main = write_file(self.path, data, self.overwrite)
@@ -164,7 +210,7 @@ def save_photo(
     a new name, or to ``path``; returns the photo's path first, then its extras."""
     out = PhotoOutput(
         folder, path, overwrite, photo.when, photo.camera, photo.original,
-        save_matte=photo.matte is not None,
+        save_matte=photo.matte is not None, description=photo.description,
     )  # fmt: skip
     out.open(photo.image.shape[1::-1])
     out.write(photo.image, 0, photo.matte)

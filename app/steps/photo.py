@@ -21,7 +21,7 @@ from app.compositing.cpu import CpuCompositor
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Frame, Matte
-from app.outputs.photo import Photo, save_photo
+from app.outputs.photo import Photo, describe_look, save_photo
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.steps.step import FrameStep
 
@@ -135,7 +135,8 @@ class PhotoMaker:
             image = cv2.flip(image, 1)
             original = cv2.flip(original, 1) if original is not None else None
             alpha = cv2.flip(alpha, 1) if alpha is not None else None
-        return Photo(image, when, camera, original, alpha)
+        look = describe_look(spec.effect, spec.strength)
+        return Photo(image, when, camera, original, alpha, look)
 
     def close(self) -> None:
         if self._step is not None:

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -28,7 +29,14 @@ from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError
 from app.frames import Matte
 from app.framing import CALL_SIZE
-from app.outputs.photo import EXTRA_SUFFIXES, Photo, save_photo
+from app.outputs.photo import (
+    EXTRA_SUFFIXES,
+    Photo,
+    ShotInfo,
+    describe_look,
+    save_photo,
+    shot_info,
+)
 from app.steps.refocus import extras_of, load_matte
 from app.ui.viewfinder import to_qimage
 
@@ -73,6 +81,9 @@ class PhotoViewer(QWidget):
         self.index = -1
         self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.picture.setMinimumSize(320, 180)
+        # The picture's size is the window's, never the pixmap's: picking another look (a
+        # pixmap of another size) must not make the picture jump.
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.caption = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         buttons = QHBoxLayout()
         self.prev = self._button("◀ Previous", "Left", self.previous)
@@ -104,6 +115,7 @@ class PhotoViewer(QWidget):
         lay.addLayout(buttons)
         self._compositor = CpuCompositor()
         self._source: tuple[np.ndarray, Matte] | None = None  # the current photo's original
+        self._info = ShotInfo()  # what the current photo says of itself (its EXIF)
         QShortcut(QKeySequence("Esc"), self, self.close)
         self.resize(800, 560)
 
@@ -197,7 +209,14 @@ class PhotoViewer(QWidget):
         path, picture = self.current, self.refocused()
         if path is None or picture is None:
             return None
-        photo = Photo(picture, datetime.now(), "FocusCam re-focus")
+        # The original's capture time and camera, so that photo libraries sort it beside the
+        # original; what changed in its description.
+        info = self._info
+        spec = self._spec()
+        photo = Photo(
+            picture, info.when or datetime.now(), info.camera,
+            description=describe_look(spec.effect, spec.strength, f"re-focused from {path.name}"),
+        )  # fmt: skip
         try:
             saved = save_photo(photo, folder=path.parent)[0]
         except FocusCamError as exc:
@@ -223,6 +242,16 @@ class PhotoViewer(QWidget):
             return
         self._source = self._load_source()
         ok = self._source is not None
+        self._info = shot_info(path)
+        if ok and self._info.effect in [key for key, _ in REFOCUS_LOOKS]:
+            # re-focus starts from the look the photo was taken with
+            for w in (self.look, self.amount):
+                w.blockSignals(True)
+            self.look.setCurrentIndex(self.look.findData(self._info.effect))
+            if self._info.strength is not None:
+                self.amount.setValue(round(self._info.strength * 100))
+            for w in (self.look, self.amount):
+                w.blockSignals(False)
         tip = (
             "Another look, from the photo's original and matte" if ok
             else "Re-focus needs the original and matte saved with the photo (⋯ menu)"
