@@ -600,3 +600,25 @@ def test_the_actions_use_exactly_what_they_declare_of_the_window(qtbot, settings
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     assert [name for name in WindowActions.HOST if not hasattr(win, name)] == []
     win.close()
+
+
+def test_the_window_has_the_app_icon_and_set_up_installs_a_desktop_launcher(
+    qtbot, settings, scene_clip, tmp_path
+):
+    import subprocess
+
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    icon = win.windowIcon()
+    assert not icon.isNull() and not icon.pixmap(64, 64).isNull()  # the SVG renders
+    win.close()
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([str(root / "scripts" / "install-desktop-entry")],
+                          env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    entry = (tmp_path / ".local/share/applications/focuscam.desktop").read_text()
+    fields = dict(line.split("=", 1) for line in entry.splitlines()[1:] if "=" in line)
+    assert entry.startswith("[Desktop Entry]") and fields["Type"] == "Application"
+    assert Path(fields["Icon"]).is_file() and fields["Icon"].endswith(".svg")
+    run = Path(fields["Exec"].strip('"'))
+    assert run == root / "scripts" / "run" and run.stat().st_mode & 0o111

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from app.common.images import cover_fit, read_image
-from app.sources.base import FRONT, FrameSource, SourceError, SourceInfo
+from app.sources.base import BACK, FrameSource, SourceError, SourceInfo
 from app.sources.files import Pacer
 from app.sources.registry import Backend
 
@@ -34,7 +34,8 @@ class DemoSource(FrameSource):
         ``fps`` all the same."""
         self.size = size
         self._fps = fps
-        self.info = SourceInfo("demo scene", "demo", FRONT)
+        # Not a camera that faces you: not mirrored (its name badge reads the right way round).
+        self.info = SourceInfo("demo scene", "demo", BACK)
         self._parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._i = 0
         self._pacer = Pacer(fps if paced else 0.0)

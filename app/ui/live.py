@@ -13,7 +13,7 @@ from app.delivery import VIEW_SIZE
 from app.errors import FocusCamError
 from app.frames import parse_size
 from app.outputs import recovery
-from app.sources.base import SourceInfo
+from app.sources.base import BACK, SourceInfo
 from app.sources.registry import open_source, probe_cameras
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def run_live(
         specs = [c.spec for c in cameras]
         cycle, start = cameras, specs.index(saved) if saved in specs else 0
     else:
-        cycle, start = [SourceInfo("demo scene", "demo")], 0
+        cycle, start = [SourceInfo("demo scene", "demo", BACK)], 0
         banner = "No camera found: showing the demo scene. Plug a camera in and press C."
     if recovery.said:  # what this start recovered from a crash (also said on stderr)
         banner = " ".join([*(line[0].upper() + line[1:] + "." for line in recovery.said), banner])

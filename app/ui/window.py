@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("FocusCam")
+        self.setWindowIcon(app_icon())
         self.cameras = list(cameras)
         self.make_source = make_source
         self.settings = settings
@@ -334,3 +335,12 @@ class MainWindow(QMainWindow):
                 release_gl()
             self.settings.sync()
         super().closeEvent(event)
+
+
+def app_icon():
+    """FocusCam's icon (ui/icons/focuscam.svg, shipped; the desktop launcher uses it too)."""
+    from importlib.resources import files
+
+    from PyQt6.QtGui import QIcon
+
+    return QIcon(str(files("app") / "ui" / "icons" / "focuscam.svg"))
