@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -323,8 +324,12 @@ def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert win.call_outputs.recording and win.controls.record.isChecked()
     wait_frames(qtbot, win, 20)
+    # a running timer beside the shutter while recording
+    qtbot.waitUntil(lambda: win.controls.rec_time.isVisible(), timeout=2000)
+    assert re.fullmatch(r"● REC \d+:\d\d", win.controls.rec_time.text())
     qtbot.keyClick(win, Qt.Key.Key_R)
     assert not win.call_outputs.recording
+    qtbot.waitUntil(lambda: not win.controls.rec_time.isVisible(), timeout=2000)
     saved = win.call_outputs.last_recording
     assert saved is not None and saved.parent == Path(settings.get("photo_folder"))
     assert saved.name.startswith("FocusCam_") and saved.suffix == ".mp4" and saved.stat().st_size
@@ -622,3 +627,17 @@ def test_the_window_has_the_app_icon_and_set_up_installs_a_desktop_launcher(
     assert Path(fields["Icon"]).is_file() and fields["Icon"].endswith(".svg")
     run = Path(fields["Exec"].strip('"'))
     assert run == root / "scripts" / "run" and run.stat().st_mode & 0o111
+
+
+def test_the_thumbnail_shows_the_newest_photo_in_the_folder_at_start(qtbot, settings, scene_clip,
+                                                                     portrait):
+    folder = Path(settings.get("photo_folder"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("FocusCam_20260101_100000.jpg", "FocusCam_20260102_100000.jpg"):
+        cv2.imwrite(str(folder / name), portrait)
+        time.sleep(0.01)  # distinct modification times
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    assert win.thumb.isVisible() and "FocusCam_20260102_100000.jpg" in win.thumb.toolTip()
+    assert win.photos[-1].name == "FocusCam_20260102_100000.jpg"  # L opens it
+    win.close()
+

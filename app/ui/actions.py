@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+import cv2
 from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
 
@@ -19,7 +20,7 @@ from app.steps.photo import PhotoOptions
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
 from app.ui.shortcuts import sheet
-from app.ui.viewer import PhotoViewer
+from app.ui.viewer import PhotoViewer, shots_in
 from app.ui.viewfinder import to_qimage
 
 if TYPE_CHECKING:
@@ -250,4 +251,18 @@ class WindowActions:
         self.win.thumb.show()
         # An overlay, like every message: the viewfinder never moves or shrinks for it.
         self.win.show_message(f"Saved {result.path.name}", 3000)
+
+    def show_newest_photo(self) -> None:
+        """At start: the thumbnail shows the newest photo already in the folder (if any)."""
+        shots = shots_in(self.photo_folder)
+        if not shots:
+            return
+        newest = shots[-1]
+        small = cv2.imread(str(newest), cv2.IMREAD_REDUCED_COLOR_8)  # a thumbnail's worth
+        if small is None:
+            return
+        self.win.photos.append(newest)
+        self.win.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(small))))
+        self.win.thumb.setToolTip(f"Newest: {newest.name}; look at the last shots (L)")
+        self.win.thumb.show()
 

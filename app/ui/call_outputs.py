@@ -7,6 +7,7 @@ message (the window says it and carries on)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ class CallOutputs(QObject):
         self.folder = folder
         self.say = say
         self.last_recording: Path | None = None
+        self.recording_since = time.monotonic()  # set again when a recording starts
         self.failed.connect(self._failed)
 
     @property
@@ -80,9 +82,14 @@ class CallOutputs(QObject):
         except FocusCamError as exc:
             self.say(f"Not recording: {exc}", 6000)
             return False
+        self.recording_since = time.monotonic()
         self.say(f"Recording to {target.name}", 2500)
         self.changed.emit()
         return True
+
+    def recording_seconds(self) -> float | None:
+        """How long the recording has run, or None when not recording."""
+        return time.monotonic() - self.recording_since if self.recording else None
 
     def stop_recording(self) -> Path | None:
         feed = self.pipeline.remove_feed(RECORDER)

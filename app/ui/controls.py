@@ -8,6 +8,7 @@ from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QLabel,
     QMenu,
     QPushButton,
     QSlider,
@@ -156,7 +157,12 @@ class ControlBar(QWidget):
         # The controls wrap onto a second row in a narrow window (down to 480 px wide).
         bar = FlowLayout(self)
         bar.setContentsMargins(8, 6, 8, 6)
-        for w in (self.thumb, self.shutter, self.modes, self.countdown, self.switch,
+        # The recording's running time beside the shutter, as camera apps show it.
+        self.rec_time = QLabel()
+        self.rec_time.setAccessibleName("Recording time")
+        self.rec_time.setStyleSheet("color: #ff5a4f; font-weight: bold;")
+        self.rec_time.hide()
+        for w in (self.thumb, self.shutter, self.rec_time, self.modes, self.countdown, self.switch,
                   self.camera_label, self.effect, self.strength, self.pick_bg, self.mirror,
                   self.hud, self.more):  # fmt: skip
             bar.addWidget(w)
@@ -252,3 +258,14 @@ class ControlBar(QWidget):
         self.camera_label.setText(camera_text)
         self.switch.setEnabled(can_switch)
         self.switch.setToolTip("Next camera (C)" if can_switch else "There is no other camera")
+
+    def show_recording(self, seconds: float | None) -> None:
+        """The recording timer: "● REC 1:05" while recording, hidden otherwise."""
+        if seconds is None:
+            self.rec_time.hide()
+            return
+        m, s = divmod(int(seconds), 60)
+        h, m = divmod(m, 60)
+        self.rec_time.setText(f"● REC {h}:{m:02d}:{s:02d}" if h else f"● REC {m}:{s:02d}")
+        self.rec_time.show()
+

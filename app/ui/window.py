@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
         self.controller.fill_camera_menu()
+        self.controller.show_newest_photo()
         self.viewfinder.resized.connect(self._view_resized)
         self._push_request()  # before the first frame, so that it is rendered as asked
         self.pipeline.start(self.make_source(self.camera))
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
         self.viewfinder.update()
 
     def _update_hud(self) -> None:
+        self.controls.show_recording(self.call_outputs.recording_seconds())
         if not self.settings.get("hud") or self.viewfinder.result is None:
             # Off, or nothing to measure yet (no "0.0 fps ... 0x0" before the first frame).
             if self.viewfinder.hud_lines:
