@@ -641,3 +641,17 @@ def test_the_thumbnail_shows_the_newest_photo_in_the_folder_at_start(qtbot, sett
     assert win.photos[-1].name == "FocusCam_20260102_100000.jpg"  # L opens it
     win.close()
 
+
+
+def test_the_strength_slider_says_its_name_and_value_and_menus_draw_one_arrow(
+    qtbot, settings, scene_clip
+):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    win.strength.setValue(70)
+    assert win.controls.strength_label.text() == "Strength 70%"
+    win._set("effect", "none")
+    assert not win.strength.isEnabled() and not win.controls.strength_label.isEnabled()
+    for button in (win.controls.camera_label, win.controls.pick_bg, win.controls.more):
+        assert button.text().count("▾") <= 1
+        assert "menu-indicator" in button.styleSheet()  # the style's own arrow is off
+    win.close()

@@ -35,9 +35,15 @@ def _nofocus(w):
     return w
 
 
+MENU_ARROW = " ▾"
+
+
 def _menu_button(text: str, tip: str, name: str) -> tuple[QToolButton, QMenu]:
-    """A button that opens its (empty) menu at a click, and the menu."""
+    """A button that opens its (empty) menu at a click, and the menu. One arrow, ours, after
+    the text (``MENU_ARROW``; none on ⋯): the style's own indicator, drawn over the text by
+    some styles, is off."""
     button = _nofocus(QToolButton())
+    button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
     button.setText(text)
     button.setToolTip(tip)
     button.setAccessibleName(name)
@@ -90,8 +96,15 @@ class ControlBar(QWidget):
         self.strength.setToolTip("Blur strength ([ and ])")
         self.strength.setAccessibleName("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
+        # the slider's name and value, as a camera app labels its controls
+        self.strength_label = QLabel()
+        self.strength_label.setMinimumWidth(self.strength_label.fontMetrics().horizontalAdvance(
+            "Strength 100%"))  # fmt: skip
+        self.strength.valueChanged.connect(self._show_strength)
+        self._show_strength(self.strength.value())
         self.pick_bg, bg_menu = _menu_button(
-            "Background ▾", "Picture for the Replace effect: a preset, or one of yours (G)",
+            "Background" + MENU_ARROW,
+            "Picture for the Replace effect: a preset, or one of yours (G)",
             "Background",
         )  # fmt: skip
         self.presets = {}
@@ -163,7 +176,8 @@ class ControlBar(QWidget):
         self.rec_time.setStyleSheet("color: #ff5a4f; font-weight: bold;")
         self.rec_time.hide()
         for w in (self.thumb, self.shutter, self.rec_time, self.modes, self.countdown, self.switch,
-                  self.camera_label, self.effect, self.strength, self.pick_bg, self.mirror,
+                  self.camera_label, self.effect, self.strength_label, self.strength,
+                  self.pick_bg, self.mirror,
                   self.hud, self.more):  # fmt: skip
             bar.addWidget(w)
         self._flow = bar
@@ -246,6 +260,8 @@ class ControlBar(QWidget):
         # Controls that do nothing now are disabled, and say why.
         blur = get("effect") in STRENGTH_EFFECTS
         self.strength.setEnabled(blur)
+        self.strength_label.setEnabled(blur)
+        self._show_strength(self.strength.value())
         self.strength.setToolTip(
             "Blur strength ([ and ])" if blur
             else "Blur strength (for the Blur and Lens effects; press B for them)"
@@ -255,7 +271,7 @@ class ControlBar(QWidget):
             "Mirror the preview of front cameras (M)" if front
             else "Only front cameras are mirrored: this source faces away (files, back cameras)"
         )  # fmt: skip
-        self.camera_label.setText(camera_text)
+        self.camera_label.setText(camera_text + MENU_ARROW)
         self.switch.setEnabled(can_switch)
         self.switch.setToolTip("Next camera (C)" if can_switch else "There is no other camera")
 
@@ -268,4 +284,7 @@ class ControlBar(QWidget):
         h, m = divmod(m, 60)
         self.rec_time.setText(f"● REC {h}:{m:02d}:{s:02d}" if h else f"● REC {m}:{s:02d}")
         self.rec_time.show()
+
+    def _show_strength(self, value: int) -> None:
+        self.strength_label.setText(f"Strength {value}%")
 
