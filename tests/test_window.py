@@ -655,3 +655,17 @@ def test_the_strength_slider_says_its_name_and_value_and_menus_draw_one_arrow(
         assert button.text().count("▾") <= 1
         assert "menu-indicator" in button.styleSheet()  # the style's own arrow is off
     win.close()
+
+
+def test_switching_is_greyed_with_one_camera_and_offered_when_one_is_plugged_in(
+    qtbot, settings, scene_clip
+):
+    plugged: list[SourceInfo] = []
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings,
+                      list_cameras=lambda: list(plugged))  # fmt: skip
+    assert not win.controls.switch.isEnabled()
+    assert "no other camera" in win.controls.switch.toolTip()
+    plugged.append(SourceInfo("USB camera", "camera:5", FRONT))
+    assert win.controller.refresh_cameras()  # the window looks every few seconds
+    assert win.controls.switch.isEnabled() and win.controls.switch.toolTip() == "Next camera (C)"
+    win.close()

@@ -120,12 +120,22 @@ class WindowActions:
             self.win.show_message(text, 15000)
 
     # -- actions -------------------------------------------------------------------------------
+    def refresh_cameras(self) -> bool:
+        """Cameras come and go: look again, keeping what we have (files, demo) in the cycle.
+        True when one was added (the controls then offer switching)."""
+        if self.win.list_cameras is None:
+            return False
+        fresh = self.win.list_cameras()
+        specs = {c.spec for c in self.win.cameras}
+        added = [c for c in fresh if c.spec not in specs]
+        self.win.cameras += added
+        if added:
+            self.fill_camera_menu()
+            self.win._sync_controls()
+        return bool(added)
+
     def next_camera(self) -> None:
-        if self.win.list_cameras is not None:
-            # Cameras come and go: look again, keeping what we have (files, demo) in the cycle.
-            fresh = self.win.list_cameras()
-            specs = {c.spec for c in self.win.cameras}
-            self.win.cameras += [c for c in fresh if c.spec not in specs]
+        self.refresh_cameras()
         if len(self.win.cameras) < 2:
             self.win.show_message("There is no other camera.", 2500)
             return

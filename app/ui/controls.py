@@ -273,7 +273,10 @@ class ControlBar(QWidget):
         )  # fmt: skip
         self.camera_label.setText(camera_text + MENU_ARROW)
         self.switch.setEnabled(can_switch)
-        self.switch.setToolTip("Next camera (C)" if can_switch else "There is no other camera")
+        self.switch.setToolTip(
+            "Next camera (C)" if can_switch
+            else "There is no other camera: plug one in and it appears here"
+        )  # fmt: skip
 
     def show_recording(self, seconds: float | None) -> None:
         """The recording timer: "● REC 1:05" while recording, hidden otherwise."""

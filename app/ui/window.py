@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self.countdown = Countdown(self, self.viewfinder.show_count, self.controller.take_photo)
         self._hud_timer = QTimer(self, interval=500, timeout=self._update_hud)
         self._hud_timer.start()
+        # A camera plugged in while the window is open: the switch and the menu offer it.
+        self._camera_timer = QTimer(self, interval=3000, timeout=self.controller.refresh_cameras)
+        self._camera_timer.start()
         self._message_timer = QTimer(self, singleShot=True, timeout=self._clear_message)
         self._sync_controls()
         self.controller.fill_camera_menu()
@@ -146,7 +149,7 @@ class MainWindow(QMainWindow):
 
     def _sync_controls(self) -> None:
         cam = self.camera
-        can_switch = len(self.cameras) > 1 or self.list_cameras is not None
+        can_switch = len(self.cameras) > 1  # greyed otherwise (a camera plugged in appears)
         outputs = getattr(self, "call_outputs", None)
         self.controls.show_settings(
             self.settings.get, f"{cam.name} ({cam.facing})", can_switch,
@@ -328,6 +331,7 @@ class MainWindow(QMainWindow):
         if not self._closed:
             self._closed = True
             self._hud_timer.stop()
+            self._camera_timer.stop()
             self.call_outputs.stop_all()  # a recording is finished and kept
             self.pipeline.close(timeout=1.0)
             self.final_stats = self.pipeline.stats_summary()
