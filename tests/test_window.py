@@ -669,3 +669,19 @@ def test_switching_is_greyed_with_one_camera_and_offered_when_one_is_plugged_in(
     assert win.controller.refresh_cameras()  # the window looks every few seconds
     assert win.controls.switch.isEnabled() and win.controls.switch.toolTip() == "Next camera (C)"
     win.close()
+
+
+def test_the_mode_you_are_in_stands_out_and_is_said_to_screen_readers(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    modes = win.controls.modes
+    modes.show_mode("video")
+
+    def colour(button) -> np.ndarray:
+        image = button.grab().toImage()
+        return np.array(image.pixelColor(3, image.height() // 2).getRgb()[:3], float)
+
+    chosen, other = colour(modes.buttons["video"]), colour(modes.buttons["photo"])
+    assert np.abs(chosen - other).max() >= 40, (chosen, other)
+    assert modes.buttons["video"].accessibleDescription() == "selected"
+    assert modes.buttons["photo"].accessibleDescription() == ""
+    win.close()

@@ -61,8 +61,18 @@ class ShutterButton(QAbstractButton):
         p.end()
 
 
+# The chosen mode stands out as a segmented control's does: the theme's highlight behind dark
+# text, the others plain (a difference seen at a glance, not 9 grey levels).
+MODE_STYLE = """
+QToolButton { padding: 3px 10px; border: 1px solid #55555c; }
+QToolButton:checked { background: #ffc400; color: #141414; border-color: #ffc400;
+                      font-weight: bold; }
+"""
+
+
 class ModeSwitch(QWidget):
-    """Photo · Video · Call."""
+    """Photo · Video · Call: a segmented control; the chosen one is highlighted and says so to
+    screen readers."""
 
     mode_changed = pyqtSignal(str)
 
@@ -71,6 +81,7 @@ class ModeSwitch(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
+        self.setStyleSheet(MODE_STYLE)
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QToolButton] = {}
         for key, label in MODES:
@@ -90,6 +101,7 @@ class ModeSwitch(QWidget):
         for key, b in self.buttons.items():
             b.blockSignals(True)
             b.setChecked(key == mode)
+            b.setAccessibleDescription("selected" if key == mode else "")
             b.blockSignals(False)
 
 
