@@ -89,7 +89,8 @@ def test_bad_inputs_give_one_line_errors_and_no_output(tmp_path, capsys):
         ([str(tmp_path / "notes.txt"), "-o", out], 2),
         ([str(portrait_path()), "-o", str(tmp_path / "out.xyz")], 2),
         ([str(portrait_path()), "-o", out, "--strength", "2"], 2),
-        ([str(portrait_path()), "-o", out, "--effect", "replace"], 2),
+        # a background that is neither a preset nor a file
+        ([str(portrait_path()), "-o", out, "--effect", "replace", "--background", "nope"], 1),
         ([str(portrait_path()), "-o", str(tmp_path / "no" / "such" / "dir.jpg")], 1),
     ]
     for args, code in cases:

@@ -12,7 +12,7 @@ import pytest
 from app.common.slot import LatestSlot
 from app.errors import UsageError
 from app.frames import Frame
-from app.sources.base import BACK, FRONT, SourceError
+from app.sources.base import BACK, SourceError
 from app.sources.camera import CameraSource
 from app.sources.capture import FAILED, LOST, RUNNING, CaptureThread
 from app.sources.demo import DemoSource
@@ -112,7 +112,8 @@ def test_image_file_and_demo_sources_give_frames_of_their_size(tmp_path, portrai
     with DemoSource((640, 360)) as demo:
         a, b = demo.read(), demo.read()
     assert a.shape == (360, 640, 3) and not np.array_equal(a, b)  # the person moves
-    assert demo.info.facing == FRONT and src.info.facing == BACK
+    # the demo scene is not a camera facing you: not mirrored, like a file
+    assert demo.info.facing == BACK and src.info.facing == BACK
 
 
 @pytest.mark.parametrize("content", [b"", b"not a video at all"])
