@@ -40,7 +40,7 @@ def main() -> None:
 
     from app.common.files import write_file
     from app.outputs.images import encode_image
-    from app.sources.base import SourceInfo
+    from app.sources.base import BACK, SourceInfo
     from app.sources.demo import DemoSource
     from app.ui.settings import Settings
     from app.ui.theme import apply_dark_theme
@@ -73,7 +73,7 @@ def main() -> None:
         settings = Settings(Path(tmp) / "settings.ini")
         settings.set("strength", 0.7)
         settings.set("photo_folder", str(Path(tmp) / "photos"))
-        demo = SourceInfo("demo scene", "demo")
+        demo = SourceInfo("demo scene", "demo", BACK)  # as `live` lists it: not mirrored
         win = MainWindow([demo], lambda info: DemoSource((1280, 720)), settings)
         win.resize(960, 540 + win.controls.sizeHint().height())
         win.move(0, 0)
@@ -84,7 +84,7 @@ def main() -> None:
                 app.processEvents()
                 time.sleep(0.005)
             save(win, "window.jpg")
-            win.set_mode("call")
+            win.controller.set_mode("call")
             win.hud.setChecked(True)
             shown = win.pipeline.stats.frames_displayed
             while win.pipeline.stats.frames_displayed < shown + 30:
@@ -92,11 +92,11 @@ def main() -> None:
                 time.sleep(0.005)
             win._update_hud()
             save(win, "window-call.jpg")
-            win.set_mode("photo")
+            win.controller.set_mode("photo")
             win.hud.setChecked(False)
-            win.take_photo().result(timeout=60)
+            win.controller.take_photo().result(timeout=60)
             settle(40)
-            viewer = win.open_viewer()
+            viewer = win.controller.open_viewer()
             viewer.move(0, 0)
             save(viewer, "viewer.jpg")
             viewer.close()

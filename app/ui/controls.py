@@ -8,6 +8,7 @@ from PyQt6.QtGui import QActionGroup
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
@@ -176,7 +177,8 @@ class ControlBar(QWidget):
         self.rec_time.setStyleSheet("color: #ff5a4f; font-weight: bold;")
         self.rec_time.hide()
         for w in (self.thumb, self.shutter, self.rec_time, self.modes, self.countdown, self.switch,
-                  self.camera_label, self.effect, self.strength_label, self.strength,
+                  self.camera_label, self.effect, self._labelled(self.strength_label,
+                                                                 self.strength),
                   self.pick_bg, self.mirror,
                   self.hud, self.more):  # fmt: skip
             bar.addWidget(w)
@@ -290,4 +292,14 @@ class ControlBar(QWidget):
 
     def _show_strength(self, value: int) -> None:
         self.strength_label.setText(f"Strength {value}%")
+
+    def _labelled(self, label: QWidget, widget: QWidget) -> QWidget:
+        """``label`` and ``widget`` as one item of the flow: they wrap together."""
+        box = QWidget()
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(6)
+        lay.addWidget(label)
+        lay.addWidget(widget)
+        return box
 
