@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QImage
+from PyQt6.QtGui import QFont, QFontMetrics, QImage
 from PyQt6.QtWidgets import QWidget
 
 from app.delivery import worker_composites
@@ -356,8 +356,7 @@ def test_the_viewfinder_never_moves_for_a_message_and_the_sheet_lists_every_shor
     win._update_hud()
     assert win.viewfinder.hud_lines and win.viewfinder.geometry() == geometry
     qtbot.keyClick(win, Qt.Key.Key_Question)
-    for keys, what, _ in win.shortcuts:
-        assert keys in win.viewfinder.message and what in win.viewfinder.message
+    assert win.viewfinder.sheet_rows == [(keys, what) for keys, what, _ in win.shortcuts]
     assert win.viewfinder.geometry() == geometry
     # Every action a person can take has a shortcut on the window.
     bound = {a.shortcut().toString() for a in win.actions()}
@@ -687,4 +686,31 @@ def test_the_mode_you_are_in_stands_out_and_is_said_to_screen_readers(qtbot, set
     assert np.abs(chosen - other).max() >= 40, (chosen, other)
     assert modes.buttons["video"].accessibleDescription() == "selected"
     assert modes.buttons["photo"].accessibleDescription() == ""
+    win.close()
+
+
+@pytest.mark.parametrize("width", [480, 960, 1920])
+def test_every_overlay_fits_the_window_from_480_pixels_to_full_hd(
+    qtbot, settings, scene_clip, width
+):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    wait_frames(qtbot, win, 3)
+    win.resize(width, width * 9 // 16 + win.controls.sizeHint().height())
+    qtbot.waitUntil(lambda: abs(win.width() - width) <= 2, timeout=3000)
+    vf = win.viewfinder
+    qtbot.keyClick(win, Qt.Key.Key_H)
+    win._update_hud()
+    qtbot.keyClick(win, Qt.Key.Key_Question)
+    win.show_message("Virtual camera: no virtual camera device; create one with: sudo modprobe "
+                     "v4l2loopback devices=1 exclusive_caps=1 card_label=FocusCam", 0)  # fmt: skip
+    vf.grab()  # paints every overlay
+    assert set(vf.overlay_rects) == {"hud", "sheet", "message"}
+    for name, rect in vf.overlay_rects.items():
+        assert vf.rect().contains(rect), (name, rect, vf.rect())
+    # the sheet's two columns: every description starts at the same x, right of every key
+    x_keys, x_what = vf.sheet_columns
+    fm = QFontMetrics(QFont(vf.font().family(), 6))
+    assert x_what > x_keys + max(fm.horizontalAdvance(k) for k, _ in vf.sheet_rows)
+    # the message lies low in the picture, clear of a face in its upper half
+    assert vf.overlay_rects["message"].top() > vf.height() // 2
     win.close()

@@ -19,7 +19,6 @@ from app.sources.registry import COMMON_SIZES
 from app.steps.photo import PhotoOptions
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
-from app.ui.shortcuts import sheet
 from app.ui.viewer import PhotoViewer, shots_in
 from app.ui.viewfinder import to_qimage
 
@@ -62,7 +61,6 @@ class ActionHost(Protocol):
 
     def show_message(self, text: str, ms: int = 4000) -> None: ...
     def dismiss_message(self) -> None: ...
-    def _clear_message(self) -> None: ...
     def _set(self, key: str, value: object) -> None: ...
     def _spec(self) -> EffectSpec: ...
     def _sync_controls(self) -> None: ...
@@ -82,7 +80,7 @@ class WindowActions:
         "settings", "pipeline", "call_outputs", "photo_jobs", "viewfinder", "controls",
         "countdown", "shortcuts", "cameras", "index", "list_cameras", "make_source", "photos",
         "last_error", "_closed", "camera", "photo_done", "thumb",
-        "show_message", "dismiss_message", "_clear_message", "_set", "_spec", "_sync_controls",
+        "show_message", "dismiss_message", "_set", "_spec", "_sync_controls",
         "_push_request",
         "isFullScreen", "showFullScreen", "showNormal",
     )  # fmt: skip
@@ -113,11 +111,9 @@ class WindowActions:
 
     def toggle_shortcuts(self) -> None:
         """The ``?`` sheet: every shortcut, over the picture (press ? again to hide it)."""
-        text = sheet(self.win.shortcuts)
-        if self.win.viewfinder.message == text:
-            self.win._clear_message()
-        else:
-            self.win.show_message(text, 15000)
+        vf = self.win.viewfinder
+        vf.sheet_rows = [] if vf.sheet_rows else [(k, w) for k, w, _ in self.win.shortcuts]
+        vf.update()
 
     # -- actions -------------------------------------------------------------------------------
     def refresh_cameras(self) -> bool:

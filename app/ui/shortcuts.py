@@ -46,7 +46,3 @@ def bind(win, table) -> None:
         act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         act.triggered.connect(slot)
         win.addAction(act)
-
-
-def sheet(table) -> str:
-    return "\n".join(f"{keys:>7}   {what}" for keys, what, _ in table)

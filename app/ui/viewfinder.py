@@ -41,6 +41,23 @@ def _fill_around(p: QPainter, widget: QRect, picture: QRectF) -> None:
             p.fillRect(QRect(x, y, rw, rh), black)
 
 
+
+def wrap_to_width(lines: list[str], fm, width: int) -> list[str]:
+    """``lines`` broken at spaces wherever one is wider than ``width`` pixels (``fm``: the font's
+    metrics), so that a narrow window shows all of a line instead of cutting it."""
+    out = []
+    for line in lines:
+        current = ""
+        for word in line.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and fm.horizontalAdvance(candidate) > width:
+                out.append(current)
+                current = word
+            else:
+                current = candidate
+        out.append(current)
+    return out
+
 class OverlayMixin:
     """HUD, overlay message and shutter flash, painted with QPainter over any viewfinder."""
 
@@ -52,6 +69,10 @@ class OverlayMixin:
         self.soft = False  # the last frame, softened, while a new camera opens
         self.message = ""
         self.hud_lines: list[str] = []
+        self.sheet_rows: list[tuple[str, str]] = []  # the ? sheet: (keys, what they do)
+        self.sheet_columns = (0, 0)  # where the last paint put its two columns (x)
+        # Where the last paint put each overlay (tests check that each fits the widget).
+        self.overlay_rects: dict[str, QRect] = {}
         self.count = 0  # a countdown's number, drawn large (0: none)
         self._flash = 0.0
         self._flash_timer = QTimer(self, interval=16)
@@ -116,24 +137,67 @@ class OverlayMixin:
                     "Call preview: what others see (720p, not mirrored)")  # fmt: skip
 
     def _paint_overlay(self, p: QPainter) -> None:
+        self.overlay_rects = {}
         if self.hud_lines:
             p.setFont(QFont("monospace", 9))
             fm = p.fontMetrics()
             lh = fm.height()
-            w = max(fm.horizontalAdvance(line) for line in self.hud_lines) + 16
-            box = QRect(8, 8, w, lh * len(self.hud_lines) + 10)
+            lines = wrap_to_width(self.hud_lines, fm, self.width() - 32)
+            w = max(fm.horizontalAdvance(line) for line in lines) + 16
+            box = QRect(8, 8, w, lh * len(lines) + 10)
             p.fillRect(box, QColor(0, 0, 0, 160))
             p.setPen(QColor(120, 255, 160))
-            for i, line in enumerate(self.hud_lines):
+            for i, line in enumerate(lines):
                 p.drawText(16, 8 + 5 + fm.ascent() + i * lh, line)
+            self.overlay_rects["hud"] = box
+        if self.sheet_rows:
+            self._paint_sheet(p)
         if self.message:
-            p.setFont(QFont(self.font().family(), 13))
-            rect = self.rect().adjusted(40, 0, -40, 0)
-            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-            r = p.fontMetrics().boundingRect(rect, flags, self.message).adjusted(-16, -10, 16, 10)
-            p.fillRect(r, QColor(0, 0, 0, 190))
+            # A band low in the picture, clear of the face, wrapped to the width, in a font
+            # small enough (13 down to 7 points) to stay in the lower half of a small window.
+            rect = self.rect().adjusted(40, 0, -40, -24)
+            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+            flags |= Qt.TextFlag.TextWordWrap
+            for size in range(13, 6, -1):
+                p.setFont(QFont(self.font().family(), size))
+                r = p.fontMetrics().boundingRect(rect, flags, self.message)
+                if r.height() + 20 <= self.height() // 2 - 24:
+                    break
+            r.moveBottom(rect.bottom())
+            p.fillRect(r.adjusted(-16, -10, 16, 10), QColor(0, 0, 0, 190))
             p.setPen(QColor(255, 255, 255))
             p.drawText(rect, flags, self.message)
+            self.overlay_rects["message"] = r.adjusted(-16, -10, 16, 10)
+
+    def _paint_sheet(self, p: QPainter) -> None:
+        """The shortcuts in two columns (keys right-aligned, what they do left-aligned), in the
+        largest font (13 down to 6 points) that fits the whole sheet in the widget; a
+        description still too wide is shortened with an ellipsis."""
+        rows, room = self.sheet_rows, self.rect().adjusted(12, 12, -12, -12)
+        for size in range(13, 5, -1):
+            p.setFont(QFont(self.font().family(), size))
+            fm = p.fontMetrics()
+            keys_w = max(fm.horizontalAdvance(k) for k, _ in rows)
+            what_w = max(fm.horizontalAdvance(w) for _, w in rows)
+            height = fm.height() * len(rows) + 20
+            if height <= room.height() and keys_w + what_w + 56 <= room.width():
+                break
+        gap, lh = 16, fm.height()
+        what_w = min(what_w, room.width() - keys_w - gap - 40)
+        box = QRect(0, 0, keys_w + gap + what_w + 40, min(height, room.height()))
+        box.moveCenter(room.center())
+        p.fillRect(box, QColor(0, 0, 0, 200))
+        p.setPen(QColor(255, 255, 255))
+        x_keys, x_what = box.left() + 20, box.left() + 20 + keys_w + gap
+        for i, (keys, what) in enumerate(rows):
+            y = box.top() + 10 + i * lh
+            if y + lh > box.bottom():
+                break
+            p.drawText(QRect(x_keys, y, keys_w, lh), Qt.AlignmentFlag.AlignRight, keys)
+            text = fm.elidedText(what, Qt.TextElideMode.ElideRight, what_w)
+            p.drawText(QRect(x_what, y, what_w, lh), Qt.AlignmentFlag.AlignLeft, text)
+        self.overlay_rects["sheet"] = box
+        self.sheet_columns = (x_keys, x_what)
         if self.count:
             font = QFont(self.font().family())
             font.setPixelSize(max(48, self.height() // 3))

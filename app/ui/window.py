@@ -279,7 +279,10 @@ class MainWindow(QMainWindow):
         self._message_timer.start(ms if ms > 0 else HELD_MESSAGE_MS)
 
     def dismiss_message(self) -> None:
-        if self._message_timer.isActive():
+        if self.viewfinder.sheet_rows:  # the ? sheet goes first
+            self.viewfinder.sheet_rows = []
+            self.viewfinder.update()
+        elif self._message_timer.isActive():
             self._message_timer.stop()
             self._clear_message()
 
