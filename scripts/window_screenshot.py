@@ -2,8 +2,9 @@
 
 Runs the app's own MainWindow on the demo scene on a virtual X screen (Xvfb, started here when
 there is no display), waits until the picture has settled, and saves what the X server shows:
-assets/window.jpg (Photo mode), assets/window-call.jpg (Call mode, HUD on) and
-assets/viewer.jpg (the in-app viewer after a photo).
+assets/window.jpg (Photo mode), assets/window-call.jpg (Call mode, HUD on),
+assets/viewer.jpg (the in-app viewer after a photo), assets/window-sheet.jpg (the ? sheet) and
+assets/window-480.jpg (Photo mode in a window 480 px wide).
 Run: .venv/bin/python scripts/window_screenshot.py [--folder assets]
 """
 
@@ -100,6 +101,12 @@ def main() -> None:
             viewer.move(0, 0)
             save(viewer, "viewer.jpg")
             viewer.close()
+            win.controller.toggle_shortcuts()  # the ? sheet
+            save(win, "window-sheet.jpg")
+            win.controller.toggle_shortcuts()
+            win.resize(480, 270 + win.controls.sizeHint().height())  # a narrow window
+            settle(40)
+            save(win, "window-480.jpg")
         finally:
             # Always: a shot that fails must not leave the window and its threads running.
             win.close()

@@ -704,13 +704,19 @@ def test_every_overlay_fits_the_window_from_480_pixels_to_full_hd(
     win.show_message("Virtual camera: no virtual camera device; create one with: sudo modprobe "
                      "v4l2loopback devices=1 exclusive_caps=1 card_label=FocusCam", 0)  # fmt: skip
     vf.grab()  # paints every overlay
+    assert set(vf.overlay_rects) == {"hud", "sheet"}  # the sheet, while up, hides messages
+    sheet = vf.overlay_rects
+    x_keys, x_what = vf.sheet_columns
+    qtbot.keyClick(win, Qt.Key.Key_Question)  # the sheet away: the message shows
+    vf.grab()
+    vf.overlay_rects.update(sheet=sheet["sheet"])
     assert set(vf.overlay_rects) == {"hud", "sheet", "message"}
     for name, rect in vf.overlay_rects.items():
         assert vf.rect().contains(rect), (name, rect, vf.rect())
     # the sheet's two columns: every description starts at the same x, right of every key
-    x_keys, x_what = vf.sheet_columns
     fm = QFontMetrics(QFont(vf.font().family(), 6))
-    assert x_what > x_keys + max(fm.horizontalAdvance(k) for k, _ in vf.sheet_rows)
+    rows = [(k, w) for k, w, _ in win.shortcuts]
+    assert x_what > x_keys + max(fm.horizontalAdvance(k) for k, _ in rows)
     # the message lies low in the picture, clear of a face in its upper half
     assert vf.overlay_rects["message"].top() > vf.height() // 2
     win.close()

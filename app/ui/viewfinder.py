@@ -152,7 +152,7 @@ class OverlayMixin:
             self.overlay_rects["hud"] = box
         if self.sheet_rows:
             self._paint_sheet(p)
-        if self.message:
+        if self.message and not self.sheet_rows:  # the sheet, while up, is all there is to read
             # A band low in the picture, clear of the face, wrapped to the width, in a font
             # small enough (13 down to 7 points) to stay in the lower half of a small window.
             rect = self.rect().adjusted(40, 0, -40, -24)
