@@ -337,6 +337,14 @@ def test_r_records_the_call_picture_and_w_says_how_to_get_a_virtual_camera(
     shown = win.pipeline.stats.frames_displayed
     qtbot.keyClick(win, Qt.Key.Key_W)  # no v4l2loopback on the test machines
     assert "modprobe v4l2loopback" in win.viewfinder.message
+    assert "v4l2loopback-dkms" in win.viewfinder.message  # the package to install, named
+    assert "Ctrl+C: copy the command" in win.viewfinder.message
+    qtbot.keyClick(win, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    from PyQt6.QtGui import QGuiApplication
+
+    from app.outputs.virtualcam import LINUX_FIX
+
+    assert QGuiApplication.clipboard().text() == LINUX_FIX  # a command to paste, exactly
     assert not win.call_outputs.camera_on and not win.controls.virtual_camera.isChecked()
     qtbot.waitUntil(lambda: win.pipeline.stats.frames_displayed > shown + 5, timeout=10000)
     qtbot.keyClick(win, Qt.Key.Key_A)

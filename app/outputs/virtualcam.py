@@ -20,7 +20,10 @@ LINUX_FIX = (
 def missing_device_help() -> str:
     """The one line that says how to get a virtual camera on this system."""
     if sys.platform.startswith("linux"):
-        return f"no virtual camera device; create one with: {LINUX_FIX}"
+        return (
+            "no virtual camera device; install the package v4l2loopback-dkms (Debian, Ubuntu; "
+            f"v4l2loopback elsewhere), then create one with: {LINUX_FIX}"
+        )
     return "no virtual camera; install OBS Studio and start its Virtual Camera once"
 
 

@@ -37,6 +37,14 @@ if TYPE_CHECKING:
     from app.ui.viewfinder import Viewfinder
 
 
+def command_in(message: str) -> str:
+    """The shell command a message gives to type (after "with: ", up to a hint in brackets),
+    or "" when it gives none."""
+    if "with: " not in message:
+        return ""
+    return message.split("with: ", 1)[1].split(" (Ctrl+C", 1)[0].split(" (Esc", 1)[0].strip()
+
+
 class ActionHost(Protocol):
     """What the actions may use of the window: its state, its own steps, and Qt's."""
 
@@ -271,4 +279,13 @@ class WindowActions:
         self.win.thumb.setIcon(QIcon(QPixmap.fromImage(to_qimage(small))))
         self.win.thumb.setToolTip(f"Newest: {newest.name}; look at the last shots (L)")
         self.win.thumb.show()
+
+    def copy_command(self) -> None:
+        """Ctrl+C: the command the message on screen gives, to the clipboard."""
+        from PyQt6.QtGui import QGuiApplication
+
+        command = command_in(self.win.viewfinder.message)
+        if command:
+            QGuiApplication.clipboard().setText(command)
+            self.win.show_message(f"Copied: {command}", 2500)
 

@@ -55,7 +55,7 @@ class CallOutputs(QObject):
         except FocusCamError as exc:
             if strict:
                 raise
-            self.say(f"Virtual camera: {exc}", 8000)
+            self.say(f"Virtual camera: {exc}", 0)  # something to do: stays until dismissed
             return False
         self.say(f"Call apps can now pick the camera {feed.output.device_name}.", 4000)
         self.changed.emit()

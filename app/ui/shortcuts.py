@@ -34,6 +34,7 @@ def shortcut_table(win) -> tuple[tuple[str, str, Callable[[], object]], ...]:
         ("F", "full screen", act.toggle_full_screen),
         ("Esc", "leave full screen; dismiss a message", act.leave_full_screen),
         ("?", "this list", act.toggle_shortcuts),
+        ("Ctrl+C", "copy the command a message gives", act.copy_command),
         ("Ctrl+Q", "quit", win.close),
     )
 

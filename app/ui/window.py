@@ -22,7 +22,7 @@ from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.stats import hud_lines
 from app.steps.photo import PhotoJobs
-from app.ui.actions import WindowActions
+from app.ui.actions import WindowActions, command_in
 from app.ui.call_outputs import CallOutputs
 from app.ui.controls import ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
@@ -273,8 +273,11 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, ms: int = 4000) -> None:
         """``text`` over the picture for ``ms``; 0: until dismissed (Esc), for what must not be
-        missed (a recording that stopped)."""
-        self.viewfinder.message = text + (" (Esc: dismiss)" if ms <= 0 else "")
+        missed (a recording that stopped). A command in it can be copied (Ctrl+C)."""
+        hints = (["Ctrl+C: copy the command"] if command_in(text) else []) + (
+            ["Esc: dismiss"] if ms <= 0 else []
+        )
+        self.viewfinder.message = text + (f" ({'; '.join(hints)})" if hints else "")
         self.viewfinder.update()
         self._message_timer.start(ms if ms > 0 else HELD_MESSAGE_MS)
 
