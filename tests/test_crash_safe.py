@@ -246,15 +246,15 @@ def test_mattes_finished_before_a_kill_are_kept_whole_and_nothing_hidden_stays(c
     proc = subprocess.Popen([sys.executable, "-m", "app", "process", str(long), "-o",
                              str(tmp_path / "out.mp4"), "--mask-out", f"{masks}/",
                              "--no-progress"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    def visible():  # (pathlib's glob also matches the hidden temporary files)
+        return sorted(p for p in masks.glob("*.png") if not p.name.startswith("."))
+
     deadline = time.monotonic() + 60
-    while not masks.is_dir() or len(list(masks.glob("*.png"))) < 20:
+    while not masks.is_dir() or len(visible()) < 20:
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.02)
     proc.kill()
     proc.communicate(timeout=10)
-    def visible():
-        return sorted(p for p in masks.glob("*.png") if not p.name.startswith("."))
-
     kept = visible()
     assert len(kept) >= 20
     for path in kept:  # every one whole
