@@ -10,9 +10,8 @@ averages out of), with the frame the model last saw. The model runs when:
   moving: wherever it happens);
 - or ``every`` frames have passed since the last call, whatever happened (slow drift, light).
 
-On the frames in between the refiner starts from its own running average (the model's last
-answer is not counted twice) and snaps it to the new frame's edges with the guided filter, so
-a matte that is carried still follows the picture.
+A frame in between shows the last matte on its own picture, unrefined (nothing moved near the
+people); after a change the model also sees the next frame (``settle``: motion comes in runs).
 """
 
 from __future__ import annotations

@@ -152,47 +152,39 @@ class SegmentationEngine:
         small = downscale(base, model_size) if self.cadence is not None else None
         ts_ms = None if t_ns is None else t_ns // 1_000_000
         crop, full = self.views.plan((w, h)) if self.views is not None else (None, True)
+        last = self._last_matte
+        reusable = (
+            last is not None and last.alpha.shape == guide_size[::-1] and last.model == name
+        )
         # A whole-frame look beside a crop (crop.py) is never skipped: it finds newcomers, and
         # carrying its merged answer over the frames after it costs the matte its crop's detail.
-        if self._model_due(small, force=full and crop is not None):
-            running = self._model_thread.submit(
-                self._segment_views, name, image, base, model_size, small, crop, full, ts_ms
-            )
-        else:
-            running = None  # the model's last answer stands
-            last = self._last_matte
-            if last is not None and last.alpha.shape == guide_size[::-1] and last.model == name:
-                # Nothing moved near the people since the model last looked (cadence.py): the
-                # matte is the last frame's, on this frame's guide; no refining to pay for.
-                guide = downscale(base, guide_size)
-                if alongside is not None:
-                    alongside(guide)
-                ms = (time.perf_counter() - t0) * 1e3
-                return replace(last, guide=guide), {"segment": ms, "refine": 0.0, "model": 0.0}
+        # Nor is a frame the last matte does not fit (another size, another model).
+        if not self._model_due(small, force=(full and crop is not None) or not reusable):
+            # Nothing moved near the people since the model last looked (cadence.py): the
+            # matte is the last frame's, on this frame's guide; no refining to pay for.
+            guide = downscale(base, guide_size)
+            if alongside is not None:
+                alongside(guide)
+            ms = (time.perf_counter() - t0) * 1e3
+            return replace(last, guide=guide), {"segment": ms, "refine": 0.0, "model": 0.0}
+        running = self._model_thread.submit(
+            self._segment_views, name, image, base, model_size, small, crop, full, ts_ms
+        )
         try:
             guide = downscale(base, guide_size)
             work = self.refiner.prepare(guide, model_size)
             if alongside is not None:
                 alongside(guide)
         finally:
-            if running is not None:
-                result = running.result()
-            else:
-                carried = self.refiner.carried
-                if carried is None or carried.shape != self.last_prob.shape:
-                    carried = self.last_prob
-                result = (carried, 0.0, self.last_crop, None)
-        prob, model_ms, crop, seen = result
+            prob, model_ms, crop, seen = running.result()
         new_view = crop != self.last_crop
-        if running is not None:
-            self.last_prob, self.last_crop = prob, crop
+        self.last_prob, self.last_crop = prob, crop
         t1 = time.perf_counter()
         matte = self.refiner.finish(prob, work, model=name, new_view=new_view)
-        if self.views is not None and running is not None:
+        if self.views is not None:
             cut = work.motion is None and self.video
             self.views.update(None if cut else matte.alpha, (w, h), seen)
-        if running is not None:
-            self.model_calls += 1
+        self.model_calls += 1
         if self.held is not None:
             matte = self._keep_held(matte)
         self._last_matte = matte if self.cadence is not None else None

@@ -207,12 +207,6 @@ class MatteRefiner:
         self._prev_alpha, self._prev_luma, self._prev_small = alpha, work.luma, work.small
         return alpha
 
-    @property
-    def carried(self) -> np.ndarray | None:
-        """The running average after the last frame (model size), or None: what a frame the
-        model did not see starts from, so that the model's last answer is not counted twice."""
-        return self._prev_alpha
-
     def __call__(self, prob: np.ndarray, guide_bgr: np.ndarray, model: str = "") -> Matte:
         return self.finish(prob, self.prepare(guide_bgr, (prob.shape[1], prob.shape[0])), model)
 
