@@ -149,6 +149,23 @@ class TempFile:
             if published or not keep_on_failure:
                 self.discard()
 
+    def publish_free(self, keep_on_failure: bool = False) -> Path:
+        """Publish under the target's name, or the next free one (``stem_2``, ``stem_3``...)
+        when it is taken, also when it was taken only a moment ago. ``keep_on_failure``: as
+        for ``publish``, for a failure other than a taken name."""
+        folder, stem, ext = self.target.parent, self.target.stem, self.target.suffix
+        for name in free_names(folder, stem, ext):
+            self.target = name
+            try:
+                return self.publish(keep_on_failure=True)
+            except UsageError:
+                continue  # taken between the check and the link: try the next name
+            except FocusCamError:
+                if not keep_on_failure:
+                    self.discard()
+                raise
+        raise AssertionError("unreachable: free_names raises when it runs out")
+
     def discard(self) -> None:
         try:
             self.path.unlink(missing_ok=True)
@@ -175,9 +192,6 @@ def free_names(folder: Path, stem: str, ext: str) -> Iterator[Path]:
 
 def write_unique(folder: Path, stem: str, ext: str, data: bytes) -> Path:
     """Save as ``stem + ext`` in ``folder``, or ``stem_2 + ext``, ``stem_3``... if taken."""
-    for target in free_names(folder, stem, ext):
-        try:
-            return write_file(target, data)
-        except UsageError:  # taken between the check and the link: try the next name
-            continue
-    raise AssertionError("unreachable: free_names raises when it runs out")
+    tmp = TempFile(folder / f"{stem}{ext}")
+    tmp.write(data)
+    return tmp.publish_free()

@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from app.common.files import TempFile, free_names
-from app.errors import FocusCamError, UsageError
+from app.common.files import TempFile
+from app.errors import FocusCamError
 from app.outputs import journal
 from app.outputs.remux import remux, video_seconds
 
@@ -58,27 +58,28 @@ def recover_unfinished() -> list[str]:
 
 
 def _recover(temp: Path, target: Path) -> str:
-    if video_seconds(temp) <= 0:  # not a frame in it: nothing to keep
+    """``temp`` as ``NAME-recovered`` beside ``target`` (an ordinary MP4 of what it holds, or
+    the file as it is when it cannot be read whole); "" when it holds no frame (removed)."""
+    out = TempFile(target.with_name(f"{target.stem}-recovered{target.suffix}"))
+    try:
+        seconds = remux(temp, out.path, fast_start=True)
+        out.sync()
+    except FocusCamError:  # not a frame in it: nothing to keep
+        out.discard()
         temp.unlink(missing_ok=True)
         return ""
-    stem = f"{target.stem}-recovered"
-    for name in free_names(target.parent, stem, target.suffix):
-        out = TempFile(name)
-        try:
-            seconds = remux(temp, out.path, fast_start=True)
-            out.sync()
-        except Exception as exc:  # not readable as a whole: kept as it is, under the name
-            logger.warning("could not remux %s (%s); kept as it is", temp, exc)
-            out.discard()
-            out, seconds = TempFile.adopt(temp, name), video_seconds(temp)
-        try:
-            recovered = out.publish(keep_on_failure=True)
-        except UsageError:
-            if out.path != temp:
-                out.discard()
-            continue  # the name was taken since free_names looked: the next one
-        except FocusCamError as exc:
-            raise OSError(str(exc)) from None
-        temp.unlink(missing_ok=True)
-        return f"a recording that was cut short is saved as {recovered} ({seconds:.1f} s)"
-    return ""
+    except Exception as exc:  # not readable as a whole: kept as it is, under the name
+        out.discard()
+        seconds = video_seconds(temp)
+        if seconds <= 0:
+            temp.unlink(missing_ok=True)
+            return ""
+        logger.warning("could not remux %s (%s); kept as it is", temp, exc)
+        out = TempFile.adopt(temp, out.target)
+    try:
+        # the leftover itself is kept whatever happens; a copy of it is not
+        recovered = out.publish_free(keep_on_failure=out.path == temp)
+    except FocusCamError as exc:
+        raise OSError(str(exc)) from None
+    temp.unlink(missing_ok=True)
+    return f"a recording that was cut short is saved as {recovered} ({seconds:.1f} s)"

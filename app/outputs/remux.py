@@ -28,10 +28,8 @@ def remux(src: Path, dst: Path, fast_start: bool = False) -> float:
                 for packet in inp.demux(*streams):
                     if packet.dts is None:
                         continue
-                    if packet.stream.type == "video" and packet.pts is not None:
-                        start = packet.stream.start_time or 0
-                        end = (packet.pts - start + (packet.duration or 0)) * packet.time_base
-                        seconds = max(seconds, float(end))
+                    if packet.stream.type == "video":
+                        seconds = max(seconds, _end_s(packet))
                     packet.stream = outs[packet.stream.index]
                     out.mux(packet)
             except (av.FFmpegError, EOFError):
@@ -80,15 +78,21 @@ def video_seconds(path: Path) -> float:
         with av.open(str(path)) as inp:
             if not inp.streams.video:
                 return 0.0
-            stream = inp.streams.video[0]
-            start = stream.start_time or 0
             try:
-                for packet in inp.demux(stream):
-                    if packet.pts is not None:
-                        end = (packet.pts - start + (packet.duration or 0)) * packet.time_base
-                        seconds = max(seconds, float(end))
+                for packet in inp.demux(inp.streams.video[0]):
+                    seconds = max(seconds, _end_s(packet))
             except (av.FFmpegError, EOFError):
                 pass
     except (av.FFmpegError, OSError):
         return 0.0
     return seconds
+
+
+def _end_s(packet) -> float:
+    """Where ``packet`` ends on its stream's clock, in seconds from the stream's start (0 for
+    a packet without a time)."""
+    if packet.pts is None:
+        return 0.0
+    start = packet.stream.start_time or 0
+    return float((packet.pts - start + (packet.duration or 0)) * packet.time_base)
+

@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.common.files import TempFile, describe_os_error, free_names, os_error_cause
-from app.errors import FocusCamError, UsageError
+from app.common.files import TempFile, describe_os_error, os_error_cause
+from app.errors import FocusCamError
 from app.outputs import journal
 from app.outputs.base import Output
 from app.outputs.remux import remux, trim_torn_fragment, video_seconds
@@ -82,10 +82,12 @@ class VideoOutput(Output):
                 f"cannot write video {self.path}: use one of {' '.join(VIDEO_CODECS)}"
             )
         self.overwrite = overwrite
-        ext = self.path.suffix.lower()
+        ext = self._ext = self.path.suffix.lower()
         if crash_safe and ext not in CRASH_SAFE:
             raise FocusCamError(f"cannot record to {self.path}: use one of {' '.join(CRASH_SAFE)}")
         self.crash_safe = crash_safe
+        # written as fragments (MP4, MOV), which a torn end is cut back to and the end undoes
+        self._fragmented = crash_safe and CRASH_SAFE[ext] is _FRAGMENTED
         self._entry: Path | None = None  # this output's journal entry
         self._fd: int | None = None  # for syncing what the encoder wrote
         self._synced = 0.0
@@ -140,7 +142,7 @@ class VideoOutput(Output):
         if not os.access(tmp.path.parent, os.W_OK):
             return None  # read-only now: the file and its journal entry wait for the next start
         try:
-            if self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
+            if self._fragmented:
                 trim_torn_fragment(tmp.path)
             kept = tmp.publish()  # a link or a rename: needs no free space
         except (FocusCamError, OSError):
@@ -162,14 +164,14 @@ class VideoOutput(Output):
     def open(self, size: tuple[int, int], fps: float) -> None:
         import av
 
-        codec, pix_fmt, options = VIDEO_CODECS[self.path.suffix.lower()]
+        ext = self._ext
+        codec, pix_fmt, options = VIDEO_CODECS[ext]
         self._tmp = TempFile(self.path, self.overwrite)
         self._entry = journal.remember(
             journal.RECORDING if self.crash_safe else journal.FILE, self._tmp.path, self.path
         )
         w, h = size
         rate = _rate(fps)
-        ext = self.path.suffix.lower()
         try:
             if self.crash_safe:
                 self._fd = os.open(self._tmp.path, os.O_RDONLY)
@@ -189,7 +191,6 @@ class VideoOutput(Output):
             stream.codec_context.time_base = self._time_base
             self._stream = stream
             if self.audio_from is not None:
-                ext = self.path.suffix.lower()
                 try:
                     self._audio = AudioCarry(self._container, self.audio_from, ext)
                     self.audio = self._audio.how
@@ -258,16 +259,14 @@ class VideoOutput(Output):
         except Exception as exc:
             raise self._fail(exc) from None
         self._container = self._stream = None
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._close_container()  # (closed already: its sync descriptor)
         tmp, self._tmp = self._tmp, None
         if self.frames == 0:
             tmp.discard()
             journal.forget(self._entry)
             raise FocusCamError(f"{self.path}: no video was written")
         tmp.sync()
-        if self.crash_safe and self.path.suffix.lower() in (".mp4", ".m4v", ".mov"):
+        if self._fragmented:
             published = self._unfragment(tmp)
         else:
             published = tmp.publish()
@@ -284,18 +283,12 @@ class VideoOutput(Output):
         except Exception:  # no room for a second copy, most likely
             final.discard()
             final = fragmented
-        try:
-            published = final.publish(keep_on_failure=True)
-        except UsageError:
-            # A file took the name while recording: a recording is never lost for that, it
-            # is saved under the next free name (NAME_2...).
-            for name in free_names(self.path.parent, self.path.stem, self.path.suffix):
-                final.target = name
-                try:
-                    published = final.publish(keep_on_failure=True)
-                    break
-                except UsageError:
-                    continue
+        # A file that took the name while recording does not lose the recording: it is saved
+        # under the next free name (NAME_2...). Any other failure keeps the fragmented file
+        # and its journal entry for the next start (a copy of it is removed).
+        keep = final is fragmented  # the recording itself is never discarded; a copy may be
+        published = (final.publish(keep_on_failure=keep) if self.overwrite
+                     else final.publish_free(keep_on_failure=keep))  # fmt: skip
         fragmented.discard()
         return published
 
