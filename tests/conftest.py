@@ -57,6 +57,17 @@ def scene_frames():
     return [scene.frame(i).image for i in range(10)]
 
 
+@pytest.fixture
+def clip(tmp_path):
+    """Two seconds of a real person swaying in front of a brick wall, 640x360 MJPG at 30 fps,
+    as a webcam sends it (test modules that need another clip define their own)."""
+    from app.lab.synthetic import Actor, Scene
+
+    scene = Scene((640, 360), "brick.png", noise=2.0, actors=(Actor("hopper", 0.8, 0.5, "sway"),))
+    return write_video(tmp_path / "clip.avi", [scene.frame(i).image for i in range(60)], 30.0,
+                       "MJPG")  # fmt: skip
+
+
 def write_video(path, frames, fps=24.0, fourcc="mp4v"):
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))

@@ -70,13 +70,6 @@ def keeping_backend():
     pyvirtualcam.camera.BACKENDS.pop("focuscam-test", None)
 
 
-@pytest.fixture
-def clip(tmp_path):
-    scene = Scene((640, 360), "brick.png", noise=2.0, actors=(Actor("hopper", 0.8, 0.5, "sway"),))
-    return write_video(tmp_path / "clip.avi", [scene.frame(i).image for i in range(60)], 30.0,
-                       "MJPG")  # fmt: skip
-
-
 def _test_camera(p: Pipeline) -> None:
     p.add_feed(CAMERA, open_virtual_camera(None, 30.0, backend="focuscam-test"))
 

@@ -15,17 +15,9 @@ from pathlib import Path
 import av
 import pytest
 
-from app.lab.synthetic import Actor, Scene
 from app.outputs import journal
 from app.outputs.remux import video_seconds
 from tests.conftest import write_video
-
-
-@pytest.fixture
-def clip(tmp_path):
-    scene = Scene((640, 360), "brick.png", noise=2.0, actors=(Actor("hopper", 0.8, 0.5, "sway"),))
-    return write_video(tmp_path / "clip.avi", [scene.frame(i).image for i in range(60)], 30.0,
-                       "MJPG")  # fmt: skip
 
 
 def _umask_022() -> None:
@@ -175,10 +167,8 @@ def test_a_leftover_of_a_process_that_still_runs_is_left_alone(tmp_path):
 
 
 def test_a_process_run_killed_half_way_leaves_nothing_after_the_next_start(clip, tmp_path):
-    long = write_video(tmp_path / "long.avi", _frames(clip) * 10, 30.0, "MJPG")
     out = tmp_path / "out.mp4"
-    proc = subprocess.Popen([sys.executable, "-m", "app", "process", str(long), "-o", str(out),
-                             "--no-progress"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = _process_long_video(clip, tmp_path, out)
     deadline = time.monotonic() + 60
     while _temp_of(out) is None or _temp_of(out).stat().st_size < 10_000:
         assert time.monotonic() < deadline and proc.poll() is None
@@ -193,10 +183,8 @@ def test_a_process_run_killed_half_way_leaves_nothing_after_the_next_start(clip,
 
 
 def test_sigterm_stops_a_process_run_cleanly(clip, tmp_path):
-    long = write_video(tmp_path / "long.avi", _frames(clip) * 10, 30.0, "MJPG")
     out = tmp_path / "out.mp4"
-    proc = subprocess.Popen([sys.executable, "-m", "app", "process", str(long), "-o", str(out),
-                             "--no-progress"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = _process_long_video(clip, tmp_path, out)
     deadline = time.monotonic() + 60
     while _temp_of(out) is None:
         assert time.monotonic() < deadline and proc.poll() is None
@@ -209,6 +197,14 @@ def test_sigterm_stops_a_process_run_cleanly(clip, tmp_path):
     assert proc.returncode == 143 and "SIGTERM" in err, err
     assert _temp_of(out) is None and not out.exists()
     assert not list(journal.state_dir().glob("unfinished/*.json"))
+
+
+def _process_long_video(clip: Path, tmp_path: Path, out: Path, *more: str) -> subprocess.Popen:
+    """`focuscam process` started on ten times ``clip`` (long enough to be stopped half-way)."""
+    long = write_video(tmp_path / "long.avi", _frames(clip) * 10, 30.0, "MJPG")
+    args = ["process", str(long), "-o", str(out), "--no-progress", *more]
+    return subprocess.Popen([sys.executable, "-m", "app", *args], stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
 
 
 def _frames(clip: Path) -> list:
@@ -241,11 +237,8 @@ def _assert_ordinary_mp4(path: Path) -> None:
 def test_mattes_finished_before_a_kill_are_kept_whole_and_nothing_hidden_stays(clip, tmp_path):
     import cv2
 
-    long = write_video(tmp_path / "long.avi", _frames(clip) * 10, 30.0, "MJPG")
     masks = tmp_path / "masks"
-    proc = subprocess.Popen([sys.executable, "-m", "app", "process", str(long), "-o",
-                             str(tmp_path / "out.mp4"), "--mask-out", f"{masks}/",
-                             "--no-progress"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = _process_long_video(clip, tmp_path, tmp_path / "out.mp4", "--mask-out", f"{masks}/")
     def visible():  # (pathlib's glob also matches the hidden temporary files)
         return sorted(p for p in masks.glob("*.png") if not p.name.startswith("."))
 

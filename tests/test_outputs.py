@@ -81,13 +81,17 @@ def _frames():
         yield image, int(i * 1e9 / 30), matte
 
 
+def _open_and_write(out: Output) -> None:
+    out.open(SIZE, 30.0)
+    for image, t_ns, matte in _frames():
+        out.write(image, t_ns, matte if out.wants_matte else None)
+
+
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_commit_makes_exactly_the_files_promised_whole_and_with_the_umask_mode(name, tmp_path):
     make, names = RECIPES[name]
     out = make(tmp_path)
-    out.open(SIZE, 30.0)
-    for image, t_ns, matte in _frames():
-        out.write(image, t_ns, matte if out.wants_matte else None)
+    _open_and_write(out)
     written = out.commit()
     assert sorted(str(p.relative_to(tmp_path)) for p in written) == sorted(names)
     assert _visible(tmp_path) == sorted(names) and not _hidden(tmp_path)
@@ -119,9 +123,7 @@ def test_an_existing_file_is_never_replaced_without_overwrite(name, tmp_path):
     out = make(tmp_path)
 
     def run() -> list[Path]:
-        out.open(SIZE, 30.0)
-        for image, t_ns, matte in _frames():
-            out.write(image, t_ns, matte if out.wants_matte else None)
+        _open_and_write(out)
         return out.commit()
 
     if name == "recording":

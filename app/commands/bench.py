@@ -250,7 +250,6 @@ def _real_peers(venv: Path | None, frames: list[np.ndarray], stack) -> dict[str,
     """The real peers on ``frames`` (saved for their subprocesses), when ``venv`` is given."""
     if venv is None:
         return {}
-    check_peers_venv(venv)
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="focuscam-bench-")))
     frames_file = tmp / "frames.npy"
     np.save(frames_file, np.stack(frames))
