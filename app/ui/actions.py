@@ -5,6 +5,7 @@ checks both directions: nothing used that is not declared, all of it provided.""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -81,16 +82,13 @@ class ActionHost(Protocol):
 class WindowActions:
     """The window's actions, on the window ``win`` (an ActionHost)."""
 
-    # What the actions use of the window: its state (settings, pipeline, outputs, photo jobs,
-    # viewfinder, controls, cameras...), its own steps, and Qt's. Nothing else: an action that
-    # needs more adds it here, and tests/test_window.py checks both directions.
+    # What the actions use of the window, read from ActionHost: its state, its own steps, and
+    # Qt's. Nothing else: an action that needs more adds it there, and tests/test_window.py
+    # checks both directions.
     HOST = (
-        "settings", "pipeline", "call_outputs", "photo_jobs", "viewfinder", "controls",
-        "countdown", "shortcuts", "cameras", "index", "list_cameras", "make_source", "photos",
-        "last_error", "_closed", "camera", "photo_done", "thumb",
-        "show_message", "dismiss_message", "_set", "_spec", "_sync_controls",
-        "_push_request",
-        "isFullScreen", "showFullScreen", "showNormal",
+        *ActionHost.__annotations__,
+        *(name for name, value in vars(ActionHost).items()
+          if inspect.isfunction(value) and not name.startswith("__")),
     )  # fmt: skip
 
     def __init__(self, win: ActionHost) -> None:
