@@ -12,7 +12,7 @@ import numpy as np
 from app.frames import Matte
 
 CALL_SIZE = (1280, 720)  # what a call app receives: 16:9, 720p
-SELF_VIEW_WIDTH = 240
+SELF_VIEW_SHARE = 0.25  # the self-view's width, of the picture's (as call apps size it)
 
 
 def fit_inside(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -43,7 +43,7 @@ def call_views(
         view = call  # rendered at the view's size already (the preview alone needs no more)
     else:
         view = cv2.resize(call, size, interpolation=cv2.INTER_AREA)
-    sw = SELF_VIEW_WIDTH
+    sw = max(64, round(size[0] * SELF_VIEW_SHARE))
     self_view = cv2.flip(cv2.resize(call, (sw, sw * 9 // 16), interpolation=cv2.INTER_AREA), 1)
     return view, self_view
 

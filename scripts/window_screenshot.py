@@ -1,10 +1,14 @@
-"""The README's screenshots of the real window: Photo mode, Call mode and the photo viewer.
+"""The README's screenshots of the real window, in each mode at 960 and 480 px wide, with the
+photo viewer and the shortcut sheet.
 
 Runs the app's own MainWindow on the demo scene on a virtual X screen (Xvfb, started here when
 there is no display), waits until the picture has settled, and saves what the X server shows:
-assets/window.jpg (Photo mode), assets/window-call.jpg (Call mode, HUD on),
-assets/viewer.jpg (the in-app viewer after a photo), assets/window-sheet.jpg (the ? sheet) and
-assets/window-480.jpg (Photo mode in a window 480 px wide).
+assets/window.jpg (Photo mode), assets/window-video.jpg (Video mode, recording),
+assets/window-call.jpg (Call mode, HUD on, the virtual camera asked for: on a machine without
+one, the message saying how to make one), assets/viewer.jpg (the in-app viewer after a photo),
+assets/window-sheet.jpg (the ? sheet), and the three modes 480 px wide:
+assets/window-480.jpg (with the photo's "Saved" message), window-480-video.jpg,
+window-480-call.jpg.
 Run: .venv/bin/python scripts/window_screenshot.py [--folder assets]
 """
 
@@ -76,7 +80,7 @@ def main() -> None:
         settings.set("photo_folder", str(Path(tmp) / "photos"))
         demo = SourceInfo("demo scene", "demo", BACK)  # as `live` lists it: not mirrored
         win = MainWindow([demo], lambda info: DemoSource((1280, 720)), settings)
-        win.resize(960, 540 + win.controls.sizeHint().height())
+        win.fit_picture((960, 540))
         win.move(0, 0)
         win.show()
         try:
@@ -85,16 +89,33 @@ def main() -> None:
                 app.processEvents()
                 time.sleep(0.005)
             save(win, "window.jpg")
-            win.controller.set_mode("call")
-            win.hud.setChecked(True)
-            shown = win.pipeline.stats.frames_displayed
-            while win.pipeline.stats.frames_displayed < shown + 30:
-                app.processEvents()
-                time.sleep(0.005)
-            win._update_hud()
-            save(win, "window-call.jpg")
-            win.controller.set_mode("photo")
-            win.hud.setChecked(False)
+
+            def frames(n: int) -> None:
+                shown = win.pipeline.stats.frames_displayed
+                while win.pipeline.stats.frames_displayed < shown + n:
+                    app.processEvents()
+                    time.sleep(0.005)
+
+            def video_and_call(suffix: str) -> None:
+                win.controller.set_mode("video")
+                win.controller.press_shutter()  # recording
+                frames(70)
+                win._update_hud()  # the REC time
+                save(win, f"window{suffix}-video.jpg")
+                win.controller.press_shutter()
+                win.controller.set_mode("call")
+                win.hud.setChecked(not suffix)  # the HUD in the wide window only
+                win.call_outputs.toggle_camera()
+                frames(30)
+                win._update_hud()
+                save(win, f"window{suffix}-call.jpg")
+                if win.call_outputs.camera_on:
+                    win.call_outputs.toggle_camera()
+                win.dismiss_message()
+                win.controller.set_mode("photo")
+                win.hud.setChecked(False)
+
+            video_and_call("")
             win.controller.take_photo().result(timeout=60)
             settle(40)
             viewer = win.controller.open_viewer()
@@ -104,9 +125,12 @@ def main() -> None:
             win.controller.toggle_shortcuts()  # the ? sheet
             save(win, "window-sheet.jpg")
             win.controller.toggle_shortcuts()
-            win.resize(480, 270 + win.controls.sizeHint().height())  # a narrow window
+            win.fit_picture((480, 270))  # a narrow window
+            settle(20)
+            win.controller.take_photo().result(timeout=60)
             settle(40)
             save(win, "window-480.jpg")
+            video_and_call("-480")
         finally:
             # Always: a shot that fails must not leave the window and its threads running.
             win.close()

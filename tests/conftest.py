@@ -76,3 +76,23 @@ def write_video(path, frames, fps=24.0, fourcc="mp4v"):
         writer.write(f)
     writer.release()
     return path
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The window's settings in this test's folder, photos saved there too."""
+    from app.ui.settings import Settings
+
+    s = Settings(tmp_path / "settings.ini")
+    s.set("photo_folder", str(tmp_path / "photos"))
+    return s
+
+
+@pytest.fixture
+def scene_clip(tmp_path):
+    """A 1 s 640x360 clip of a person swaying before a photo (MJPG)."""
+    from app.lab.synthetic import Scene
+
+    scene = Scene((640, 360), "coffee.png", "sway", noise=2.0)
+    return write_video(tmp_path / "scene.avi", [scene.frame(i).image for i in range(30)],
+                       fps=30.0, fourcc="MJPG")  # fmt: skip

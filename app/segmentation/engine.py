@@ -278,6 +278,18 @@ class SegmentationEngine:
         prob = seg.segment(small, ts_ms)
         return prob, (time.perf_counter() - t0) * 1e3
 
+    def find_faces(self, image: np.ndarray) -> list:
+        """The faces in ``image`` (BGR, any size) the gate would trust, as FaceBoxes in 0..1
+        of the image: the short-range detector, then the full-range one for small faces.
+        Empty when the gate, and so the detectors, are off."""
+        least = self.refiner.params.gate.face_min_score
+        for det in (self._faces, self._far_faces):
+            if det is not None:
+                faces = [f for f in det.detect(image) if f.score >= least]
+                if faces:
+                    return faces
+        return []
+
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""
         self.refiner.reset()

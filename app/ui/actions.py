@@ -20,6 +20,7 @@ from app.sources.registry import COMMON_SIZES
 from app.steps.photo import PhotoOptions
 from app.ui.controls import EFFECTS
 from app.ui.dialogs import pick_background, pick_folder
+from app.ui.message import command_in
 from app.ui.viewer import PhotoViewer, shots_in
 from app.ui.viewfinder import to_qimage
 
@@ -36,14 +37,6 @@ if TYPE_CHECKING:
     from app.ui.settings import Settings
     from app.ui.shutter import Countdown
     from app.ui.viewfinder import Viewfinder
-
-
-def command_in(message: str) -> str:
-    """The shell command a message gives to type (after "with: ", up to a hint in brackets),
-    or "" when it gives none."""
-    if "with: " not in message:
-        return ""
-    return message.split("with: ", 1)[1].split(" (Ctrl+C", 1)[0].split(" (Esc", 1)[0].strip()
 
 
 class ActionHost(Protocol):
@@ -285,5 +278,5 @@ class WindowActions:
         command = command_in(self.win.viewfinder.message)
         if command:
             QGuiApplication.clipboard().setText(command)
-            self.win.show_message(f"Copied: {command}", 2500)
+            self.win.viewfinder.band.copy.setText("Copied ✓")  # the message stays to read
 

@@ -4,15 +4,15 @@ signals and never acts itself, so the window stays the one place with behaviour.
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
-from PyQt6.QtGui import QActionGroup
+from PyQt6.QtGui import QAction, QActionGroup, QFont, QFontMetrics
 from PyQt6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QMenu,
-    QPushButton,
+    QSizePolicy,
     QSlider,
+    QStackedWidget,
     QToolButton,
     QWidget,
 )  # fmt: skip
@@ -20,7 +20,6 @@ from PyQt6.QtWidgets import (
 from app.common.images import BACKGROUND_PRESETS
 from app.compositing.spec import EFFECT_LABELS, STRENGTH_EFFECTS
 from app.segmentation.runtimes import RUNTIMES
-from app.ui.flow import FlowLayout
 from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
 
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
@@ -76,7 +75,8 @@ class ControlBar(QWidget):
         self.countdown.setAccessibleName("Countdown")
         self.countdown.clicked.connect(self._next_countdown)
         self._countdown_s = 0
-        self.switch = _nofocus(QPushButton("Switch camera"))
+        self.switch = _nofocus(QToolButton())
+        self.switch.setText("⇄")
         self.switch.setToolTip("Next camera (C)")
         self.switch.setAccessibleName("Switch camera")
         self.switch.clicked.connect(self.switch_clicked)
@@ -93,14 +93,15 @@ class ControlBar(QWidget):
         )
         self.strength = _nofocus(QSlider(Qt.Orientation.Horizontal))
         self.strength.setRange(0, 100)
-        self.strength.setFixedWidth(120)
+        self.strength.setFixedWidth(80)
         self.strength.setToolTip("Blur strength ([ and ])")
         self.strength.setAccessibleName("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
-        # the slider's name and value, as a camera app labels its controls
+        # the slider's value beside it (the effect's name before it says what it is)
         self.strength_label = QLabel()
-        self.strength_label.setMinimumWidth(self.strength_label.fontMetrics().horizontalAdvance(
-            "Strength 100%"))  # fmt: skip
+        self.strength_label.setAccessibleName("Blur strength")
+        self.strength_label.setFixedWidth(self.strength_label.fontMetrics().horizontalAdvance(
+            "100%") + 4)  # fmt: skip
         self.strength.valueChanged.connect(self._show_strength)
         self._show_strength(self.strength.value())
         self.pick_bg, bg_menu = _menu_button(
@@ -115,10 +116,12 @@ class ControlBar(QWidget):
             self.presets[name] = act
         bg_menu.addSeparator()
         bg_menu.addAction("Choose image…", self.background_clicked.emit)
-        self.mirror = self._check("Mirror", "Mirror the preview of front cameras (M)", "mirror")
-        self.hud = self._check("HUD", "Frame rate, latency and timings (H)", "hud")
+        # Mirror lives in the camera menu, the HUD in ⋯ (their keys: M and H): the bar keeps
+        # one row at the default width.
+        self.mirror = self._toggle("Mirror the preview (M)", "mirror")
+        self.hud = self._toggle("Show the HUD: frame rate, latency, timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
-        self.thumb.setIconSize(QSize(64, 36))
+        self.thumb.setIconSize(QSize(56, 32))
         self.thumb.setToolTip("Look at the last shots (L)")
         self.thumb.setAccessibleName("Last shots")
         self.thumb.clicked.connect(self.thumbnail_clicked)
@@ -131,6 +134,7 @@ class ControlBar(QWidget):
         self.more, menu = _menu_button(
             "⋯", "Photo folder, what is saved with each photo, calls, runtime (Ctrl+,)", "More"
         )
+        menu.setToolTipsVisible(True)
         menu.addAction("Photo folder…", self.folder_clicked.emit)
         self.options = {}
         for key, label in PHOTO_OPTIONS:
@@ -149,6 +153,7 @@ class ControlBar(QWidget):
         self.record.setCheckable(True)
         self.record.triggered.connect(lambda _=False: self.record_clicked.emit())
         menu.addSeparator()
+        menu.addAction(self.hud)
         runtime_menu = menu.addMenu("Runtime")
         runtime_menu.setToolTipsVisible(True)
         group = QActionGroup(runtime_menu)
@@ -168,35 +173,121 @@ class ControlBar(QWidget):
             lambda on: self.changed.emit("segment_every", "auto" if on else "1")
         )
 
-        # The controls wrap onto a second row in a narrow window (down to 480 px wide).
-        bar = FlowLayout(self)
-        bar.setContentsMargins(8, 6, 8, 6)
         # The recording's running time beside the shutter, as camera apps show it.
         self.rec_time = QLabel()
         self.rec_time.setAccessibleName("Recording time")
         self.rec_time.setStyleSheet("color: #ff5a4f; font-weight: bold;")
-        self.rec_time.hide()
-        for w in (self.thumb, self.shutter, self.rec_time, self.modes, self.countdown, self.switch,
-                  self.camera_label, self.effect, self._labelled(self.strength_label,
-                                                                 self.strength),
-                  self.pick_bg, self.mirror,
-                  self.hud, self.more):  # fmt: skip
-            bar.addWidget(w)
-        self._flow = bar
+        bold = QFont(self.rec_time.font())
+        bold.setBold(True)
+        self.rec_time.setMinimumWidth(QFontMetrics(bold).horizontalAdvance("● 0:00:00"))
+        # The timer, or while recording the running time, in one place: nothing moves.
+        self.beside = QStackedWidget(self)
+        self.beside.addWidget(self.countdown)
+        self.beside.addWidget(self.rec_time)
+        strength = self._labelled(self.strength, self.strength_label)
+        # Camera apps' order: the last shot and the camera at the far left, the mode next to
+        # the shutter, the shutter in the middle, the timer beside it, the look at the right.
+        self._far_left = (self.thumb, self.camera_label, self.switch)
+        self._near_left = (self.modes,)
+        self._near_right = (self.beside,)
+        self._far_right = (self.effect, strength, self.pick_bg, self.more)
+        for w in (self.shutter, *self._far_left, *self._near_left, *self._near_right,
+                  *self._far_right):  # fmt: skip
+            w.setParent(self)
+        self.rows = 1  # how many rows the last layout took (tests read it)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    # -- layout: one row with the shutter in the middle, or (narrow) the shutter's row and
+    # the rest wrapped under it ---------------------------------------------------------------
+    def _shown(self, widgets) -> list[QWidget]:
+        return [w for w in widgets
+                if not w.isHidden() or w.sizePolicy().retainSizeWhenHidden()]  # fmt: skip
+
+    def _width(self, widgets) -> int:
+        shown = self._shown(widgets)
+        return sum(w.sizeHint().width() for w in shown) + SPACING * max(0, len(shown) - 1)
+
+    def one_row_width(self) -> int:
+        """The narrowest width that keeps every control on one row, the shutter centred."""
+        left = self._width(self._far_left) + SPACING + self._width(self._near_left)
+        right = self._width(self._near_right) + SPACING + self._width(self._far_right)
+        return 2 * (max(left, right) + MARGIN + GAP) + self.shutter.sizeHint().width()
+
+    def height_for(self, width: int) -> int:
+        """The bar's height at ``width``."""
+        return self._arrange(width, move=False)
+
+    def _arrange(self, width: int, move: bool) -> int:
+        sw, sh = self.shutter.sizeHint().width(), self.shutter.sizeHint().height()
+        x_shutter = (width - sw) // 2
+        if width >= self.one_row_width():
+            every = [*self._far_left, *self._near_left, *self._near_right, *self._far_right]
+            height = max(sh, *(w.sizeHint().height() for w in every)) + 2 * MARGIN_V
+            if move:
+                self.rows = 1
+                mid = height // 2
+                _put(self.shutter, x_shutter, mid)
+                _row(self._shown(self._far_left), MARGIN, mid)
+                _row(self._shown(self._near_left), x_shutter - GAP, mid, leftwards=True)
+                _row(self._shown(self._near_right), x_shutter + sw + GAP, mid)
+                _row(self._shown(self._far_right), width - MARGIN, mid, leftwards=True)
+            return height
+        # Narrow: the last shot, the shutter (centred) and the timer on the first row; the
+        # rest wrapped under it, each row centred.
+        first = max(sh, self.thumb.sizeHint().height())
+        rest = self._shown([*self._near_left, self.camera_label, self.switch,
+                            *self._far_right])  # fmt: skip
+        rows, row, used = [], [], 0
+        for w in rest:
+            need = w.sizeHint().width() + (SPACING if row else 0)
+            if row and used + need > width - 2 * MARGIN:
+                rows.append(row)
+                row, used = [], 0
+                need = w.sizeHint().width()
+            row.append(w)
+            used += need
+        rows.append(row)
+        if move:
+            self.rows = 1 + len(rows)
+            mid = MARGIN_V + first // 2
+            _put(self.shutter, x_shutter, mid)
+            _row(self._shown([self.thumb]), MARGIN, mid)
+            _row(self._shown(self._near_right), width - MARGIN, mid, leftwards=True)
+        y = MARGIN_V + first + SPACING
+        for row in rows:
+            row_h = max(w.sizeHint().height() for w in row)
+            if move:
+                _row(row, (width - self._width(row)) // 2, y + row_h // 2)
+            y += row_h + SPACING
+        return y - SPACING + MARGIN_V
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        width = self.width() if self.isVisible() else self.one_row_width()
+        return QSize(self.one_row_width(), self.height_for(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(self.thumb.sizeHint().width() + self.shutter.sizeHint().width()
+                     + self._width(self._near_right) + 2 * MARGIN + 2 * SPACING,
+                     self.height_for(480))  # fmt: skip
+
+    def relayout(self) -> None:
+        """Place every control for the bar's width; its height follows (its rows)."""
+        if self.width() <= 1:
+            return
+        height = self._arrange(self.width(), move=True)
+        if height != self.minimumHeight() or height != self.maximumHeight():
+            self.setFixedHeight(height)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        # As many rows as this width needs, all of them visible.
-        needed = self._flow.heightForWidth(self.width())
-        if needed != self.minimumHeight():
-            self.setMinimumHeight(needed)
+        self.relayout()
 
-    def _check(self, text: str, tip: str, key: str) -> QCheckBox:
-        box = _nofocus(QCheckBox(text))
-        box.setToolTip(tip)
-        box.setAccessibleName(text)
-        box.toggled.connect(lambda v: self.changed.emit(key, v))
-        return box
+    def _toggle(self, text: str, key: str) -> QAction:
+        """A checkable menu entry for the setting ``key`` (its tooltip says why when greyed)."""
+        act = QAction(text, self)
+        act.setCheckable(True)
+        act.toggled.connect(lambda v: self.changed.emit(key, v))
+        return act
 
     def set_cameras(
         self, names: list[str], current: int, sizes: list[str], size: str, is_camera: bool
@@ -209,6 +300,9 @@ class ControlBar(QWidget):
             act.setCheckable(True)
             act.setChecked(i == current)
             act.triggered.connect(lambda _=False, k=i: self.camera_chosen.emit(k))
+        menu.setToolTipsVisible(True)
+        menu.addSeparator()
+        menu.addAction(self.mirror)
         res = menu.addMenu("Resolution")
         res.setEnabled(is_camera)
         res.setToolTip("" if is_camera else "Files and the demo scene keep their own size")
@@ -273,33 +367,63 @@ class ControlBar(QWidget):
             "Mirror the preview of front cameras (M)" if front
             else "Only front cameras are mirrored: this source faces away (files, back cameras)"
         )  # fmt: skip
-        self.camera_label.setText(camera_text + MENU_ARROW)
+        fm = self.camera_label.fontMetrics()
+        self.camera_label.setText(
+            fm.elidedText(camera_text, Qt.TextElideMode.ElideMiddle, CAMERA_NAME_PX) + MENU_ARROW
+        )
+        facing = "front" if front else "back"
+        self.camera_label.setToolTip(
+            f"{camera_text} ({facing}-facing): pick a camera, its resolution, mirroring (K)"
+        )
         self.switch.setEnabled(can_switch)
         self.switch.setToolTip(
             "Next camera (C)" if can_switch
             else "There is no other camera: plug one in and it appears here"
         )  # fmt: skip
+        self.relayout()
 
     def show_recording(self, seconds: float | None) -> None:
-        """The recording timer: "● REC 1:05" while recording, hidden otherwise."""
+        """The recording timer: "● 1:05" in red while recording, in the timer's place."""
         if seconds is None:
-            self.rec_time.hide()
+            self.beside.setCurrentWidget(self.countdown)
             return
         m, s = divmod(int(seconds), 60)
         h, m = divmod(m, 60)
-        self.rec_time.setText(f"● REC {h}:{m:02d}:{s:02d}" if h else f"● REC {m}:{s:02d}")
-        self.rec_time.show()
+        self.rec_time.setText(f"● {h}:{m:02d}:{s:02d}" if h else f"● {m}:{s:02d}")
+        self.beside.setCurrentWidget(self.rec_time)
 
     def _show_strength(self, value: int) -> None:
-        self.strength_label.setText(f"Strength {value}%")
+        self.strength_label.setText(f"{value}%")
 
-    def _labelled(self, label: QWidget, widget: QWidget) -> QWidget:
-        """``label`` and ``widget`` as one item of the flow: they wrap together."""
-        box = QWidget()
+    def _labelled(self, widget: QWidget, label: QWidget) -> QWidget:
+        """``widget`` and its ``label`` as one item of the bar: they wrap together."""
+        box = QWidget(self)
         lay = QHBoxLayout(box)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(6)
-        lay.addWidget(label)
         lay.addWidget(widget)
+        lay.addWidget(label)
         return box
 
+
+
+MARGIN, MARGIN_V = 8, 6  # the bar's margins, left and right / top and bottom
+SPACING = 6  # between controls
+GAP = 12  # between the shutter and its neighbours
+CAMERA_NAME_PX = 110  # a longer camera name is shortened in the middle (full in the tooltip)
+
+
+def _put(w: QWidget, x: int, mid: int) -> None:
+    hint = w.sizeHint()
+    w.setGeometry(x, mid - hint.height() // 2, hint.width(), hint.height())
+
+
+def _row(widgets: list[QWidget], x: int, mid: int, leftwards: bool = False) -> None:
+    """``widgets`` side by side from ``x`` (to the right, or ending there: ``leftwards``),
+    centred on the line ``mid``."""
+    for w in reversed(widgets) if leftwards else widgets:
+        width = w.sizeHint().width()
+        if leftwards:
+            x -= width
+        _put(w, x, mid)
+        x = x - SPACING if leftwards else x + width + SPACING

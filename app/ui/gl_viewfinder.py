@@ -96,6 +96,8 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
     def show_result(self, result: Result) -> None:
         self.result = result
         self.soft = False
+        if self.message:
+            self.place_band()  # the faces may have moved
         self.update()
 
     def soften(self) -> None:

@@ -160,7 +160,7 @@ def run_live(
         cycle, make_source, settings, start, list_cameras=list_cameras, banner=banner,
         compositor=compositor,
     )  # fmt: skip
-    win.resize(window[0], window[1] + win.controls.sizeHint().height())
+    win.fit_picture(window)
     win.show()
     if virtual_camera is not None:
         try:

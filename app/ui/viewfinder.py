@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from app.frames import now_ns
 from app.pipeline import Result
+from app.ui.message import MessageBand
 
 # What a viewfinder takes from the worker (its ``consumes``).
 PICTURE, FRAME_AND_MATTE = "picture", "frame and matte"
@@ -67,9 +68,10 @@ class OverlayMixin:
         self.setMinimumSize(320, 180)
         self.result: Result | None = None
         self.soft = False  # the last frame, softened, while a new camera opens
-        self.message = ""
+        self.band = MessageBand(self)  # the message, clear of the faces (message.py)
+        self._message = ""
         self.hud_lines: list[str] = []
-        self.sheet_rows: list[tuple[str, str]] = []  # the ? sheet: (keys, what they do)
+        self._sheet_rows: list[tuple[str, str]] = []  # the ? sheet: (keys, what they do)
         self.sheet_columns = (0, 0)  # where the last paint put its two columns (x)
         # Where the last paint put each overlay (tests check that each fits the widget).
         self.overlay_rects: dict[str, QRect] = {}
@@ -77,6 +79,59 @@ class OverlayMixin:
         self._flash = 0.0
         self._flash_timer = QTimer(self, interval=16)
         self._flash_timer.timeout.connect(self._fade)
+
+    @property
+    def message(self) -> str:
+        """The message shown in the band ("" for none)."""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        if text != self._message:
+            self._message = text
+            self.band.set_text(text)
+        self.place_band()
+
+    @property
+    def sheet_rows(self) -> list[tuple[str, str]]:
+        """The ? sheet's rows (keys, what they do); empty while it is not up."""
+        return self._sheet_rows
+
+    @sheet_rows.setter
+    def sheet_rows(self, rows: list[tuple[str, str]]) -> None:
+        self._sheet_rows = rows
+        self.place_band()
+
+    def face_rects(self) -> list[QRectF]:
+        """The faces the worker last found, in widget coordinates, with a margin for the
+        hair and the chin (none before the first picture)."""
+        result, pic = self.result, self.picture_rect()
+        if result is None or pic.isEmpty():
+            return []
+        rects = []
+        for f in result.faces:
+            x0, x1 = (1 - f.x1, 1 - f.x0) if result.request.mirror else (f.x0, f.x1)
+            w, h = (x1 - x0) * pic.width(), (f.y1 - f.y0) * pic.height()
+            rects.append(QRectF(pic.left() + x0 * pic.width() - 0.15 * w,
+                                pic.top() + f.y0 * pic.height() - 0.25 * h,
+                                1.3 * w, 1.4 * h))  # fmt: skip
+        return rects
+
+    def place_band(self) -> None:
+        """Show the message band where it covers no face, or hide it (no message, or the ?
+        sheet is up: the sheet is then all there is to read)."""
+        if not self._message or self._sheet_rows:
+            self.band.hide()
+            self.update()
+            return
+        pic = self.picture_rect()
+        if pic.isEmpty():
+            pic = QRectF(self.rect())
+        self.band.place(pic, self.face_rects(), self.overlay_rects.get("hud"),
+                        self.self_view_rect())  # fmt: skip
+        self.band.show()
+        self.band.raise_()
+        self.update()
 
     def show_count(self, n: int) -> None:
         self.count = n
@@ -96,6 +151,8 @@ class OverlayMixin:
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self.resized.emit()
+        if self._message:
+            self.place_band()
 
     def picture_size(self) -> tuple[int, int] | None:
         """The pixel size of what is shown (None when nothing is)."""
@@ -124,17 +181,33 @@ class OverlayMixin:
         p.setPen(QColor(255, 255, 255))
         p.drawText(rect, Qt.AlignmentFlag.AlignLeft, text)
 
+    def self_view_rect(self) -> QRectF:
+        """Where the call preview's self-view goes (bottom right), empty when there is none."""
+        result = self.result
+        if result is None or result.self_view is None:
+            return QRectF()
+        target, dpr = self.picture_rect(), self.devicePixelRatioF()
+        sh, sw = (n / dpr for n in result.self_view.shape[:2])
+        return QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
+
     def _paint_call(self, p: QPainter, target: QRectF, self_view: QImage) -> None:
         """Call preview: your mirrored self-view in the corner, and what the big picture is."""
-        dpr = self.devicePixelRatioF()
-        sw, sh = self_view.width() / dpr, self_view.height() / dpr
-        box = QRectF(target.right() - sw - 12, target.bottom() - sh - 12, sw, sh)
+        box = self.self_view_rect()
         p.drawImage(box, self_view)
         p.setPen(QPen(QColor(255, 255, 255), 2))
         p.drawRect(box)
-        # Bottom left, clear of the HUD (top left) and the self-view (bottom right).
-        self._label(p, QRect(int(target.left()) + 12, int(target.bottom()) - 34, 420, 24),
-                    "Call preview: what others see (720p, not mirrored)")  # fmt: skip
+        # Top right, clear of the self-view and the messages (bottom); under the HUD (top
+        # left, where the last paint put it) in a window too narrow for both side by side.
+        p.setFont(QFont(self.font().family(), 10))
+        text = "Call preview: what others see (720p, not mirrored)"
+        w = p.fontMetrics().horizontalAdvance(text)
+        w = min(w, int(target.width()) - 24)
+        text = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, w)
+        where = QRect(int(target.right()) - 12 - w, int(target.top()) + 12, w + 2, 24)
+        hud = self.overlay_rects.get("hud")
+        if hud is not None and hud.adjusted(0, 0, 6, 6).intersects(where):
+            where.moveTop(hud.bottom() + 12)
+        self._label(p, where, text)
 
     def _paint_overlay(self, p: QPainter) -> None:
         self.overlay_rects = {}
@@ -152,22 +225,8 @@ class OverlayMixin:
             self.overlay_rects["hud"] = box
         if self.sheet_rows:
             self._paint_sheet(p)
-        if self.message and not self.sheet_rows:  # the sheet, while up, is all there is to read
-            # A band low in the picture, clear of the face, wrapped to the width, in a font
-            # small enough (13 down to 7 points) to stay in the lower half of a small window.
-            rect = self.rect().adjusted(40, 0, -40, -24)
-            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
-            flags |= Qt.TextFlag.TextWordWrap
-            for size in range(13, 6, -1):
-                p.setFont(QFont(self.font().family(), size))
-                r = p.fontMetrics().boundingRect(rect, flags, self.message)
-                if r.height() + 20 <= self.height() // 2 - 24:
-                    break
-            r.moveBottom(rect.bottom())
-            p.fillRect(r.adjusted(-16, -10, 16, 10), QColor(0, 0, 0, 190))
-            p.setPen(QColor(255, 255, 255))
-            p.drawText(rect, flags, self.message)
-            self.overlay_rects["message"] = r.adjusted(-16, -10, 16, 10)
+        if self.band.isVisible():
+            self.overlay_rects["message"] = self.band.geometry()
 
     def _paint_sheet(self, p: QPainter) -> None:
         """The shortcuts in two columns (keys right-aligned, what they do left-aligned), in the
@@ -253,6 +312,8 @@ class Viewfinder(OverlayMixin, QWidget):
         sv = result.self_view
         self._self_view = (to_qimage(sv), sv) if sv is not None else None
         self.soft = False
+        if self._message:
+            self.place_band()  # the faces may have moved
         self.update()
 
     def soften(self) -> None:

@@ -22,7 +22,7 @@ from app.sources.base import FRONT, FrameSource, SourceInfo
 from app.sources.capture import FAILED, LOST, OPENING, RUNNING, STOPPED, SourceState
 from app.stats import hud_lines
 from app.steps.photo import PhotoJobs
-from app.ui.actions import WindowActions, command_in
+from app.ui.actions import WindowActions
 from app.ui.call_outputs import CallOutputs
 from app.ui.controls import ControlBar
 from app.ui.gl_viewfinder import make_viewfinder
@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
 
         self.viewfinder, self.compositor_description = make_viewfinder(compositor)
         self.viewfinder.painted.connect(self._painted)
+        self.viewfinder.band.copy_clicked.connect(self.controller.copy_command)
+        self.viewfinder.band.close_clicked.connect(self._band_closed)
         self._build_controls()
         self._build_actions()
 
@@ -115,6 +117,11 @@ class MainWindow(QMainWindow):
             self.show_message(banner, 6000)
 
     # -- layout ------------------------------------------------------------------------------
+    def fit_picture(self, size: tuple[int, int]) -> None:
+        """Resize so that the picture is ``size`` (w, h) with the controls under it: at 16:9
+        the picture fills the window (how ``focuscam live`` opens it)."""
+        self.resize(size[0], size[1] + self.controls.height_for(size[0]))
+
     def _build_controls(self) -> None:
         bar = self.controls = ControlBar()
         bar.shutter_clicked.connect(self.controller.press_shutter)
@@ -152,7 +159,7 @@ class MainWindow(QMainWindow):
         can_switch = len(self.cameras) > 1  # greyed otherwise (a camera plugged in appears)
         outputs = getattr(self, "call_outputs", None)
         self.controls.show_settings(
-            self.settings.get, f"{cam.name} ({cam.facing})", can_switch,
+            self.settings.get, cam.name, can_switch,
             camera_on=bool(outputs and outputs.camera_on),
             recording=bool(outputs and outputs.recording), front=cam.facing == FRONT,
         )  # fmt: skip
@@ -272,13 +279,10 @@ class MainWindow(QMainWindow):
         self.viewfinder.update()
 
     def show_message(self, text: str, ms: int = 4000) -> None:
-        """``text`` over the picture for ``ms``; 0: until dismissed (Esc), for what must not be
-        missed (a recording that stopped). A command in it can be copied (Ctrl+C)."""
-        hints = (["Ctrl+C: copy the command"] if command_in(text) else []) + (
-            ["Esc: dismiss"] if ms <= 0 else []
-        )
-        self.viewfinder.message = text + (f" ({'; '.join(hints)})" if hints else "")
-        self.viewfinder.update()
+        """``text`` in the band over the picture for ``ms``; 0: until dismissed (its ✕ or Esc),
+        for what must not be missed or holds something to do. A command in it has a button
+        that copies it (and Ctrl+C)."""
+        self.viewfinder.message = text
         self._message_timer.start(ms if ms > 0 else HELD_MESSAGE_MS)
 
     def dismiss_message(self) -> None:
@@ -288,6 +292,11 @@ class MainWindow(QMainWindow):
         elif self._message_timer.isActive():
             self._message_timer.stop()
             self._clear_message()
+
+    def _band_closed(self) -> None:
+        """The band's ✕: this message goes, whatever put it up."""
+        self._message_timer.stop()
+        self._clear_message()
 
     def _clear_message(self) -> None:
         self.viewfinder.message = ""
