@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -269,6 +269,8 @@ class Pipeline:
                     composite=worker_composites(request),
                 )  # fmt: skip
                 self.engine_model = matte.model
+                if step.last_image is not None and step.last_image is not frame.image:
+                    frame = replace(frame, image=step.last_image)  # the looks' frame
                 if step.engine.model_calls != calls:
                     self.stats.model_called()
                 view, self_view = self.delivery.deliver(

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from app.cli.parser import OVERVIEW, build_parser
-from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH
+from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH, KEY_COLOR
 from app.errors import FocusCamError, UsageError
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
@@ -22,17 +22,24 @@ def _cadence(args):
     return cadence_for(args.segment_every)
 
 
-def _effect_spec(args: argparse.Namespace):
-    """The EffectSpec that --effect, --strength and --background describe (their defaults
-    where not given: `live` leaves them to what was last set in the window)."""
+def _effect_spec(args: argparse.Namespace, paced: bool = False):
+    """The EffectSpec that --effect, --strength, --background and the looks' options describe
+    (their defaults where not given: `live` leaves them to what was last set in the window).
+    ``paced``: live (a moving background decodes on its own thread)."""
     from app.common.images import background_image
-    from app.compositing.spec import EffectSpec
+    from app.compositing.spec import EffectSpec, parse_color
 
     effect = args.effect or DEFAULT_EFFECT
     strength = DEFAULT_STRENGTH if args.strength is None else args.strength
-    # Replace without --background: the default backdrop; a preset by name or an image file
-    background = background_image(args.background) if effect == "replace" else None
-    return EffectSpec(effect, strength, background)
+    # Replace without --background: the default backdrop; a preset by name, an image file, a
+    # video or an animated GIF
+    background = background_image(args.background, paced=paced) if effect == "replace" else None
+    return EffectSpec(
+        effect, strength, background,
+        key_color=args.key_color or parse_color(KEY_COLOR),
+        light=args.light or 0.0, low_light=args.low_light or "auto",
+        touch_up=args.touch_up or 0.0,
+    )  # fmt: skip
 
 
 def _cmd_process(args: argparse.Namespace) -> int:
@@ -149,7 +156,7 @@ def _cmd_live(args: argparse.Namespace) -> int:
         from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 
         return run_headless(
-            args.source, args.size, args.time, _effect_spec(args), args.virtual_camera,
+            args.source, args.size, args.time, _effect_spec(args, paced=True), args.virtual_camera,
             recording_path() if record == "" else record, args.auto_frame,
             Path(args.stats_json) if args.stats_json else None, args.runtime or DEFAULT_RUNTIME,
             args.overwrite, args.segment_every or LIVE_SEGMENT_EVERY,

@@ -15,7 +15,10 @@ from app.compositing.spec import (
     DEFAULT_STRENGTH,
     EFFECT_LABELS,
     EFFECTS,
+    KEY_COLOR,
+    LOW_LIGHT_MODES,
     STRENGTH_EFFECTS,
+    parse_color,
 )
 from app.delivery import VIEW_SIZE
 from app.errors import UsageError
@@ -46,6 +49,51 @@ def _strength(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise UsageError(f"--strength must be between 0 and 1, got {value}")
     return value
+
+
+def _amount(option: str):
+    """A 0..1 value for ``option`` (--light, --touch-up), with its name in the error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{option} must be a number between 0 and 1, got {text!r}") from None
+        if not 0.0 <= value <= 1.0:
+            raise UsageError(f"{option} must be between 0 and 1, got {value}")
+        return value
+
+    return parse
+
+
+def _color(text: str) -> tuple[int, int, int]:
+    return parse_color(text)
+
+
+def _looks_options(parser: argparse.ArgumentParser, remembered: bool = False) -> None:
+    """--light, --low-light, --touch-up and --key-color (live: None = as last set)."""
+    last = " (default: as last set in the window)" if remembered else ""
+    parser.add_argument(
+        "--light", type=_amount("--light"), default=None if remembered else 0.0, metavar="0..1",
+        help="studio light: you exposed for your face, a soft key light, the background a "
+        "little darker (0: off" + ("; default: as last set in the window)" if remembered
+                                   else ", the default)"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--low-light", choices=LOW_LIGHT_MODES, default=None if remembered else "auto",
+        help="brighten and denoise a dark, noisy picture; auto: when it is dark and noisy"
+        + (last or " (default auto)"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--touch-up", type=_amount("--touch-up"), default=None if remembered else 0.0,
+        metavar="0..1",
+        help="smooth the skin of faces; eyes, lips, hair and glasses stay sharp"
+        + (last or " (default 0: off)"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--key-color", type=_color, default=None, metavar="RRGGBB",
+        help=f"the background colour of --effect key (default {KEY_COLOR}, chroma-key green)",
+    )  # fmt: skip
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -103,8 +151,8 @@ focuscam: a portrait-mode camera. Commands, with an example each:
 
 
 BACKGROUND_HELP = (
-    "what --effect replace puts behind you: an image file, or a preset: "
-    f"{', '.join(BACKGROUND_PRESETS)} (default {DEFAULT_BACKGROUND})"
+    "what --effect replace puts behind you: an image, a video or an animated GIF (looped), "
+    f"or a preset: {', '.join(BACKGROUND_PRESETS)} (default {DEFAULT_BACKGROUND})"
 )
 
 
@@ -159,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="default: as last set")
     li.add_argument("--strength", type=_strength, help="blur strength 0..1")
     li.add_argument("--background", help=BACKGROUND_HELP)
+    _looks_options(li, remembered=True)
     li.add_argument("--overwrite", action="store_true", help="replace an existing recording")
 
     st = sub.add_parser(
@@ -176,11 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="let the camera settle this long first (default 1)")  # fmt: skip
     st.add_argument("--source", help=f"{SOURCE_HELP} (default: the first camera)")
     st.add_argument("--size", type=_size, help="capture size to ask the camera for, WxH")
-    st.add_argument("--effect", choices=tuple(EFFECT_LABELS), default=DEFAULT_EFFECT,
+    st.add_argument("--effect", choices=EFFECTS, default=DEFAULT_EFFECT,
                     help=f"the look (default {DEFAULT_EFFECT})")  # fmt: skip
     st.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
                     help="blur strength 0..1 (lens too)")  # fmt: skip
     st.add_argument("--background", help=BACKGROUND_HELP)
+    _looks_options(st)
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _runtime_option(st)
@@ -208,11 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where to write it; the same kind as the input (never over it)")
     pr.add_argument(
         "--effect", choices=EFFECTS, default=DEFAULT_EFFECT,
-        help="lens: bokeh discs, bright lights bloom, more blur further behind you",
+        help="lens: bokeh discs, bright lights bloom, more blur further behind you; key: a "
+        "solid colour for call apps and OBS to key out (--key-color); cutout: transparent "
+        "(PNG, WebM, ProRes .mov)",
     )  # fmt: skip
     pr.add_argument("--strength", type=_strength, default=DEFAULT_STRENGTH,
                     help="blur strength 0..1")  # fmt: skip
     pr.add_argument("--background", help=BACKGROUND_HELP)
+    _looks_options(pr)
     pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
     pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")

@@ -22,7 +22,7 @@ from app.framing import AutoFramer, call_frame
 from app.outputs.base import Output
 from app.outputs.images import ImageOutput
 from app.outputs.mattes import MatteOutput, is_folder_target
-from app.outputs.video import VIDEO_CODECS, VideoOutput
+from app.outputs.video import ALPHA_CODECS, TRANSPARENT_HELP, VIDEO_CODECS, VideoOutput
 from app.segmentation.cadence import CadenceParams
 from app.segmentation.engine import SegmentationEngine
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -133,6 +133,11 @@ def process_file(
         matte = Path(matte_path)
         if not matte.is_file():
             raise UsageError(f"--matte {matte}: no such file")
+    if spec.effect == "cutout" and dst.suffix.lower() not in (
+        (".png",) if in_kind == "image" else tuple(ALPHA_CODECS)
+    ):
+        raise UsageError(f"{dst}: {dst.suffix or 'no suffix'} has no transparency; "
+                         f"{TRANSPARENT_HELP}")  # fmt: skip
     inputs = [src, *extra_inputs, *([matte] if matte else [])]
     targets = [dst]
     if mask_out is not None and not is_folder_target(mask_out):
@@ -142,7 +147,8 @@ def process_file(
     outputs: list[Output] = [
         ImageOutput(dst, overwrite)
         if in_kind == "image"
-        else VideoOutput(dst, overwrite, audio_from=src)  # the input's sound, kept
+        else VideoOutput(dst, overwrite, audio_from=src, alpha=spec.effect == "cutout",
+                         exact_colour=spec.effect == "key")  # fmt: skip
     ]
     if mask_out is not None:
         outputs.append(_matte_output(mask_out, in_kind, src.stem, overwrite))
@@ -249,7 +255,8 @@ def _run(
                 if framer is not None:
                     # The crop that follows the people, rendered back at the input's size.
                     rect = framer.update(matte.alpha, (w, h), t_ns)
-                    picture = call_frame(step.compositor, frame, matte, spec, rect, (w, h))
+                    picture = call_frame(step.compositor, step.last_image, matte, spec, rect,
+                                         (w, h))  # fmt: skip
                 writer.put((picture, t_ns, matte.full((w, h)) if wants_matte else None))
                 n += 1
                 if progress is not None:

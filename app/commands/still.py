@@ -97,6 +97,9 @@ def take_still(
 ) -> Path:
     if output is not None:
         _check_output(output, overwrite)
+    if spec.effect == "cutout" and (output is None or output.suffix.lower() != ".png"):
+        raise UsageError(f"{output or 'the photo'}: a cutout keeps its transparency in PNG "
+                         "only; give -o NAME.png")  # fmt: skip
     # The live engine watches while the camera settles, as the viewfinder's would: the photo
     # then keeps everything it knows (who the person is, a steady matte), refined at full size.
     with SegmentationEngine(video=True, runtime=runtime) as engine:

@@ -138,25 +138,35 @@ def studio_backdrop(size: tuple[int, int]) -> np.ndarray:
 
 
 # The backgrounds for Replace that come with the app, by name (the window's menu, `--background
-# NAME`): studio is drawn at any size, the others ship in assets/backgrounds/NAME.jpg.
+# NAME`): studio is drawn at any size, the others ship in assets/backgrounds/NAME.jpg, and the
+# moving ones as NAME.mp4 (made by scripts/make_moving_background.py).
 BACKGROUND_PRESETS = {
     "studio": "Studio backdrop",
     "brick-wall": "Brick wall",
     "launch-pad": "Launch pad at dusk",
     "deep-space": "Deep space",
+    "drifting-lights": "Drifting lights (moving)",
 }
+MOVING_PRESETS = ("drifting-lights",)
 DEFAULT_BACKGROUND = "studio"
 
 
-def background_image(choice: str | None, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
-    """The picture for Replace: a preset by name (``DEFAULT_BACKGROUND`` for None or ""), else
-    an image file (a FocusCamError in one line when it cannot be read)."""
+def background_image(choice: str | None, size: tuple[int, int] = (1280, 720), paced: bool = True):
+    """What Replace puts behind the person: a preset by name (``DEFAULT_BACKGROUND`` for None
+    or ""), an image file, or a video or animated GIF (a MovingBackground; ``paced``: live,
+    decoded on its own thread). A FocusCamError in one line when it cannot be read."""
     from importlib.resources import files
+
+    from app.common.moving import MovingBackground, is_moving
 
     name = choice or DEFAULT_BACKGROUND
     if name == "studio":
         return studio_backdrop(size)
+    if name in MOVING_PRESETS:
+        return MovingBackground(str(files("app.assets") / "backgrounds" / f"{name}.mp4"), paced)
     if name in BACKGROUND_PRESETS:
         return read_image(str(files("app.assets") / "backgrounds" / f"{name}.jpg"))
+    if is_moving(name):
+        return MovingBackground(name, paced)
     return read_image(name)
 

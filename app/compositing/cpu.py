@@ -7,7 +7,8 @@ from concurrent.futures import Future
 import cv2
 import numpy as np
 
-from app.common.images import alpha_u8, cover_fit
+from app.common.images import alpha_u8
+from app.common.moving import MovingBackground, background_picture
 from app.common.resize import downscale
 from app.common.worker import WorkerThread
 from app.compositing.lens import lens_background
@@ -143,10 +144,21 @@ class CpuCompositor:
             self._buf = _Buffers(w, h)
         return self._buf
 
-    def _replacement(self, background: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        key = (id(background), size)
-        if self._bg_key != key:
-            self._bg, self._bg_key = cover_fit(background, size), key
+    def _replacement(self, spec: EffectSpec, size: tuple[int, int]) -> np.ndarray:
+        """What goes behind the person for replace (a picture, or a moving background's
+        current frame) and key (the key colour), at ``size``; a still one kept between frames."""
+        if spec.effect == "key":
+            key = ("key", spec.key_color, size)
+            if self._bg_key != key:
+                self._bg = np.empty((size[1], size[0], 3), np.uint8)
+                self._bg[:] = spec.key_color
+                self._bg_key = key
+        elif isinstance(spec.background, MovingBackground):
+            return spec.background.frame(size)
+        else:
+            key = (id(spec.background), size)
+            if self._bg_key != key:
+                self._bg, self._bg_key = background_picture(spec.background, size), key
         assert self._bg is not None
         return self._bg
 
@@ -207,8 +219,10 @@ class CpuCompositor:
             np.copyto(out, frame)
             return out
         buf = self._buffers(w, h)
-        if spec.effect == "matte":
+        if spec.effect in ("matte", "cutout"):
             a8 = cv2.resize(alpha_u8(matte.alpha), (w, h), interpolation=cv2.INTER_LINEAR)
+            if spec.effect == "cutout":  # the frame, and the matte as its alpha (BGRA)
+                return cv2.merge([*cv2.split(frame), a8])
             return cv2.cvtColor(a8, cv2.COLOR_GRAY2BGR, dst=out)
         # Two threads (unless ``alone``), each given long stretches of work that releases the
         # GIL (short numpy steps on both at once would mostly wait for each other): the helper
@@ -221,9 +235,8 @@ class CpuCompositor:
         )
         try:
             rects = blend_plan(matte.alpha, (w, h))
-            if spec.effect == "replace":
-                assert spec.background is not None
-                np.copyto(out, self._replacement(spec.background, (w, h)))
+            if spec.effect in ("replace", "key"):
+                np.copyto(out, self._replacement(spec, (w, h)))
             else:
                 small = self.background_small(matte, spec, frame)
                 if small is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app.common.images import cover_fit
+from app.common.moving import MovingBackground, background_picture
 from app.common.resize import downscale, downscale_steps
 from app.compositing import lens
 from app.compositing.gl_resources import (  # noqa: F401  (re-exported for the viewfinders)
@@ -24,7 +24,7 @@ from app.compositing.gl_resources import (  # noqa: F401  (re-exported for the v
 from app.compositing.spec import FILL_EPS, EffectSpec, blur_plan
 from app.frames import Matte
 
-EFFECT_CODES = {"blur": 0, "lens": 0, "replace": 1, "none": 2, "matte": 3}
+EFFECT_CODES = {"blur": 0, "lens": 0, "replace": 1, "none": 2, "matte": 3, "key": 4, "cutout": 5}
 MAX_TAPS = 32
 MAX_DISC_RADIUS = 12.0  # work pixels; the lens shader's loop grows with the square of it
 
@@ -195,9 +195,12 @@ class GlCompositor(GlResources):
             else:
                 background = blurred
         elif effect == "replace":
-            key = (id(spec.background), tuple(size))
+            moving = isinstance(spec.background, MovingBackground)
+            picture = spec.background.frame(tuple(size)) if moving else spec.background
+            key = (id(picture), tuple(size))
             if self._bg_key != key or "replacement" not in self._textures:
-                self.upload("replacement", cover_fit(spec.background, tuple(size)), "rgb8")
+                fitted = picture if moving else background_picture(picture, tuple(size))
+                self.upload("replacement", fitted, "rgb8")
                 self._bg_key = key
             background = self._textures["replacement"][0]
         prog = self._program("final.frag")
@@ -212,6 +215,7 @@ class GlCompositor(GlResources):
         GL.glUniform1i(self._loc(prog, "flip_y"), int(for_screen))
         GL.glUniform1i(self._loc(prog, "to_rgb"), int(for_screen))
         GL.glUniform1f(self._loc(prog, "dim"), dim)
+        GL.glUniform3f(self._loc(prog, "key_color"), *(c / 255 for c in spec.key_color))
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
         if fbo == 0 or for_screen:
             GL.glDrawBuffers(1, [GL.GL_BACK if fbo == 0 else GL.GL_COLOR_ATTACHMENT0])
@@ -240,10 +244,12 @@ class GlCompositor(GlResources):
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, out.fbo)
         GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-        data = GL.glReadPixels(0, 0, size[0], size[1], GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        channels = 4 if spec.effect == "cutout" else 3  # cutout: BGRA, the matte as alpha
+        kind = GL.GL_RGBA if channels == 4 else GL.GL_RGB
+        data = GL.glReadPixels(0, 0, size[0], size[1], kind, GL.GL_UNSIGNED_BYTE)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, 0)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
-        return np.frombuffer(data, np.uint8).reshape(size[1], size[0], 3).copy()
+        return np.frombuffer(data, np.uint8).reshape(size[1], size[0], channels).copy()
 
     def release(self) -> None:
         super().release()

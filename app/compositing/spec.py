@@ -12,10 +12,24 @@ from app.errors import UsageError
 
 # Every effect (both compositors render each one), and what a person picks from, in the order
 # the B key cycles (the matte view is for checking, not for calls). Each is listed only here.
-EFFECTS = ("blur", "lens", "replace", "none", "matte")
-EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "lens": "Lens", "none": "Off"}
+# key: the background a solid colour for call apps and OBS to key out; cutout: transparent
+# (files: PNG, WebM VP9 and ProRes 4444 carry it).
+EFFECTS = ("blur", "lens", "replace", "key", "none", "matte", "cutout")
+EFFECT_LABELS = {"blur": "Blur", "replace": "Replace", "lens": "Lens", "key": "Green screen",
+                 "none": "Off"}  # fmt: skip
 STRENGTH_EFFECTS = ("blur", "lens")  # the effects a strength applies to
 DEFAULT_EFFECT, DEFAULT_STRENGTH = "blur", 0.6
+KEY_COLOR = "00B140"  # chroma-key green (RRGGBB), the default of --key-color
+LOW_LIGHT_MODES = ("auto", "on", "off")
+
+
+def parse_color(text: str) -> tuple[int, int, int]:
+    """"RRGGBB" (a leading # allowed) as a BGR triple; a UsageError in one line otherwise."""
+    hexa = text.strip().lstrip("#")
+    if len(hexa) != 6 or any(c not in "0123456789abcdefABCDEF" for c in hexa):
+        raise UsageError(f"colour {text!r}: give it as RRGGBB, for example {KEY_COLOR}")
+    r, g, b = (int(hexa[i : i + 2], 16) for i in (0, 2, 4))
+    return b, g, r
 
 # Background blur: Gaussian sigma at strength 1, as a share of the frame's shorter side, so the
 # look is the same at 480p and 4K.
@@ -32,17 +46,33 @@ FILL_EPS = 1e-3
 
 @dataclass(frozen=True, eq=False)
 class EffectSpec:
+    """What to render: the effect, and the looks that combine with every effect."""
+
     effect: str = DEFAULT_EFFECT
     strength: float = DEFAULT_STRENGTH  # 0..1, blur and lens
-    background: np.ndarray | None = field(default=None, repr=False)  # BGR, replace only
+    # BGR picture for replace, or a moving background (app/common/moving.py: a video, a GIF)
+    background: object | None = field(default=None, repr=False)
+    key_color: tuple[int, int, int] = parse_color(KEY_COLOR)  # BGR, the key effect's
+    light: float = 0.0  # studio light, 0..1 (looks.py)
+    low_light: str = "off"  # auto | on | off (the command line and the window: auto)
+    touch_up: float = 0.0  # skin smoothing, 0..1
 
     def __post_init__(self) -> None:
         if self.effect not in EFFECTS:
             raise UsageError(f"unknown effect {self.effect!r}; choose one of {', '.join(EFFECTS)}")
-        if not (0.0 <= self.strength <= 1.0) or math.isnan(self.strength):
-            raise UsageError(f"strength must be between 0 and 1, got {self.strength}")
+        for name in ("strength", "light", "touch_up"):
+            value = getattr(self, name)
+            if not (0.0 <= value <= 1.0) or math.isnan(value):
+                raise UsageError(f"{name.replace('_', '-')} must be between 0 and 1, got {value}")
         if self.effect == "replace" and self.background is None:
             raise UsageError("the replace effect needs a background image (--background IMG)")
+        if self.low_light not in LOW_LIGHT_MODES:
+            raise UsageError(f"low light {self.low_light!r}: choose auto, on or off")
+
+    @property
+    def looks(self) -> bool:
+        """Whether a look beyond the effect is asked for (studio light, low light, touch-up)."""
+        return self.light > 0 or self.low_light != "off" or self.touch_up > 0
 
 
 @dataclass(frozen=True)

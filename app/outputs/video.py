@@ -43,6 +43,13 @@ VIDEO_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
                                         "cpu-used": "8", "row-mt": "1"}),
     ".avi": ("mjpeg", "yuvj420p", {"q:v": "3"}),
 }  # fmt: skip
+# The same, with the matte as transparency (--effect cutout): VP9 with alpha in WebM, ProRes
+# 4444 in MOV. Other containers have no codec with alpha that players read.
+ALPHA_CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
+    ".webm": ("libvpx-vp9", "yuva420p", {"crf": "30", "b": "0", "deadline": "good",
+                                         "cpu-used": "5", "row-mt": "1"}),
+    ".mov": ("prores_ks", "yuva444p10le", {"profile": "4444"}),
+}  # fmt: skip
 TIME_BASE = Fraction(1, 90_000)  # MPEG's clock: exact for 24, 25, 30, 50, 60 and 29.97 fps
 # A crash-safe recording: fragments (MP4, MOV) or clusters (MKV, WebM) of a second, every packet
 # handed to the system at once.
@@ -55,6 +62,12 @@ SYNC_EVERY_S = 1.0
 # A recording keeps a constant rate by repeating the last frame over a pause of the source up to
 # this long; a longer one (a camera unplugged) is cut out instead of filled.
 MAX_REPEAT_S = 5.0
+
+
+TRANSPARENT_HELP = (
+    "transparency (--effect cutout) needs .png for pictures, .webm (VP9) or .mov (ProRes 4444) "
+    "for videos"
+)
 
 
 def _rate(fps: float) -> Fraction:
@@ -70,10 +83,16 @@ class VideoOutput(Output):
         overwrite: bool = False,
         audio_from: Path | None = None,
         crash_safe: bool = False,
+        alpha: bool = False,
+        exact_colour: bool = False,
     ) -> None:
         """``audio_from``: a file whose sound goes into this video (copied where the container
         takes its codec, otherwise re-encoded: AAC, or Opus in WebM). ``crash_safe``: a live
-        recording, playable at every moment (see above); MP4, MOV, MKV and WebM."""
+        recording, playable at every moment (see above); MP4, MOV, MKV and WebM. ``alpha``:
+        frames come with their matte as a fourth channel (BGRA), kept as transparency
+        (``ALPHA_CODECS``: WebM and MOV). ``exact_colour``: a solid colour must come out as it
+        went in (the key effect's background, within 2 levels): H.264 in full range, VP9 in
+        4:4:4, where the usual 4:2:0 video range turns chroma-key green 00B140 into 00AF3D."""
         self.path = Path(path)
         self.audio_from = audio_from
         self.audio = ""  # what happened to the sound: "", "copied", "re-encoded", or why not
@@ -83,6 +102,10 @@ class VideoOutput(Output):
             )
         self.overwrite = overwrite
         ext = self._ext = self.path.suffix.lower()
+        if alpha and ext not in ALPHA_CODECS:
+            raise FocusCamError(f"{self.path}: {ext} has no transparency; {TRANSPARENT_HELP}")
+        self.alpha = alpha
+        self.exact_colour = exact_colour
         if crash_safe and ext not in CRASH_SAFE:
             raise FocusCamError(f"cannot record to {self.path}: use one of {' '.join(CRASH_SAFE)}")
         self.crash_safe = crash_safe
@@ -165,7 +188,9 @@ class VideoOutput(Output):
         import av
 
         ext = self._ext
-        codec, pix_fmt, options = VIDEO_CODECS[ext]
+        codec, pix_fmt, options = (ALPHA_CODECS if self.alpha else VIDEO_CODECS)[ext]
+        if self.exact_colour and pix_fmt == "yuv420p":
+            pix_fmt = "yuvj420p" if codec == "libx264" else "yuv444p"  # VP9: profile 1
         self._tmp = TempFile(self.path, self.overwrite)
         self._entry = journal.remember(
             journal.RECORDING if self.crash_safe else journal.FILE, self._tmp.path, self.path
@@ -209,7 +234,8 @@ class VideoOutput(Output):
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         w, h = self._stream.width, self._stream.height
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="bgr24")
+        layout = "bgra" if image.shape[2] == 4 else "bgr24"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format=layout)
         if self._first_ns is None:
             self._first_ns = t_ns
         pts = round((t_ns - self._first_ns) / 1e9 / self._time_base)

@@ -121,7 +121,8 @@ class PhotoMaker:
             return picture, matte
         _, fine, _ = self._step.run(frame.image, spec, composite=False)
         matte = merge_live(fine, live, self._step.engine.last_held)
-        return self._step.compositor.render(frame.image, matte, spec), matte
+        image = self._step.last_image if self._step.last_image is not None else frame.image
+        return self._step.compositor.render(image, matte, spec), matte
 
     def photo(
         self, frame: Frame, spec: EffectSpec, mirror: bool, camera: str, when: datetime,

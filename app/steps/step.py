@@ -10,9 +10,12 @@ import numpy as np
 from app.common.resize import downscale, fit_long_side
 from app.common.worker import fit_opencv_pool
 from app.compositing.base import Compositor
+from app.compositing.looks import Looks
 from app.compositing.spec import EffectSpec
 from app.frames import Matte
 from app.segmentation.engine import SegmentationEngine
+
+FACES_EVERY = 3  # a video's faces are looked for on every third frame (about 10 a second)
 
 
 class FrameStep:
@@ -31,6 +34,12 @@ class FrameStep:
         # time is what counts, not the last fraction of a millisecond (fit_opencv_pool).
         self.paced = paced
         self._size: tuple[int, int] | None = None
+        self.looks = Looks()  # studio light, low light, touch-up: their memory (looks.py)
+        self.faces: list = []  # the faces the looks last used (0..1 boxes)
+        self._face_age = 0
+        # The frame as the looks left it (the frame itself when none applies): what the call
+        # picture, a recording and the GL viewfinder start from too.
+        self.last_image: np.ndarray | None = None
 
     def run(
         self,
@@ -54,9 +63,19 @@ class FrameStep:
             def early(guide: np.ndarray) -> None:
                 comp.prepare(guide, spec, size)
 
-        if composite and self._segment_the_view((w, h), size):
+        looks = spec.looks
+        if looks:
+            early = None  # the background starts from the frame as the looks leave it
+        elif composite and self._segment_the_view((w, h), size):
             image = downscale(image, size)
         matte, timings = self.engine.process(image, t_ns, early)
+        if looks:
+            t0 = time.perf_counter()
+            faces = self._faces(matte) if (spec.light > 0 or spec.touch_up > 0) else []
+            video = getattr(self.engine, "video", True)
+            image, matte = self.looks.apply(image, matte, spec, faces, video)
+            timings["looks"] = (time.perf_counter() - t0) * 1e3
+        self.last_image = image
         picture = None
         if composite:
             t0 = time.perf_counter()
@@ -75,9 +94,25 @@ class FrameStep:
         smaller = size[0] < frame[0] and size[1] < frame[1]
         return smaller and size[0] >= guide[0] and size[1] >= guide[1]
 
+    def _faces(self, matte: Matte) -> list:
+        """The faces for the looks: found every ``FACES_EVERY`` frames of a video (the last
+        ones kept between), on every photo."""
+        find = getattr(self.engine, "find_faces", None)  # a test's engine may have none
+        if find is None:
+            return []
+        self._face_age += 1
+        if not getattr(self.engine, "video", True) or self._face_age >= FACES_EVERY or (
+            not self.faces
+        ):
+            self.faces = find(matte.guide)
+            self._face_age = 0
+        return self.faces
+
     def reset(self) -> None:
         """Forget temporal history (a new camera, a new file)."""
         self.engine.reset()
+        self.looks.reset()
+        self.faces, self._face_age = [], 0
 
     def close(self) -> None:
         if self.paced and self._size is not None:
