@@ -89,6 +89,8 @@ class Pipeline:
         self.results: LatestSlot[Result] = LatestSlot()
         self.stats = PipelineStats()
         self.capture: CaptureThread | None = None
+        self.paused = False
+        self.looks_state: tuple[bool, float, float] | None = None  # low light: on, mean, noise
         self._retired: list[CaptureThread] = []
         self._captured_retired = 0
         self._tags = itertools.count(1)
@@ -131,6 +133,8 @@ class Pipeline:
                 return tag
             old = self.capture
             self.capture = CaptureThread(source, self.frames, tag, self._source_state, self.backoff)
+            if self.paused:
+                self.capture.pause()
             self.capture.start()
             if old is not None:
                 old.stop()  # joined in close(); a camera may take a frame period to let go
@@ -212,6 +216,27 @@ class Pipeline:
     def frames_dropped(self) -> int:
         return self.frames.dropped + self.results.dropped
 
+    # -- nothing spent while nobody watches (commands/broadcast.py) ----------------------------
+    def pause(self) -> None:
+        """Stop reading the source (it stays open), so nothing is segmented or composited."""
+        self.paused = True
+        if self.capture is not None:
+            self.capture.pause()
+
+    def resume(self) -> None:
+        self.paused = False
+        if self.capture is not None:
+            self.capture.resume()
+
+    def looks_line(self) -> str:
+        """The HUD's line about the looks: whether low light is on, and why."""
+        state = self.looks_state
+        if state is None:
+            return ""
+        on, mean, noise = state
+        return (f"low light {'on' if on else 'off'} · mean {mean:.0f}/255 · noise {noise:.1f}"
+                if on or self.request.spec.low_light != "off" else "")  # fmt: skip
+
     def stats_summary(self) -> dict:
         """The ``--stats-json`` document."""
         return self.stats.summary(self.frames_captured, self.frames_dropped)
@@ -236,6 +261,8 @@ class Pipeline:
                 self.capture = CaptureThread(
                     pending, self.frames, tag, self._source_state, self.backoff
                 )
+                if self.paused:
+                    self.capture.pause()
                 self.capture.start()
         self.stats.restart_clock()
         last_tag = every = None
@@ -269,6 +296,8 @@ class Pipeline:
                     composite=worker_composites(request),
                 )  # fmt: skip
                 self.engine_model = matte.model
+                looks = step.looks
+                self.looks_state = (looks.low_light_on, looks.mean, looks.noise)
                 if step.last_image is not None and step.last_image is not frame.image:
                     frame = replace(frame, image=step.last_image)  # the looks' frame
                 if step.engine.model_calls != calls:

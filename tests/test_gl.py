@@ -52,6 +52,9 @@ SPECS = {
     "replace": lambda: EffectSpec("replace", background=scene("rocket.jpg")),
     "none": lambda: EffectSpec("none"),
     "matte": lambda: EffectSpec("matte"),
+    "key": lambda: EffectSpec("key"),
+    "key-blue": lambda: EffectSpec("key", key_color=(255, 71, 0)),
+    "cutout": lambda: EffectSpec("cutout"),  # BGRA: the alpha channel compared too
 }
 
 
@@ -68,6 +71,31 @@ def test_gl_matches_the_cpu_reference(gl, real_frames, effect, size):
         assert d.mean() <= MEAN_MAX and np.percentile(d, 99) <= P99_MAX, (
             effect, size, d.mean(), np.percentile(d, 99),
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("looks", [dict(light=0.8), dict(low_light="on"), dict(touch_up=0.8),
+                                   dict(light=0.5, low_light="on", touch_up=0.5)])
+def test_the_looks_render_alike_on_the_gl_and_the_cpu_compositor(gl, looks):
+    """Studio light, low light and touch-up are steps on the frame (looks.py) that both
+    compositors start from: the pictures agree as for the effects alone."""
+    from app.steps.step import FrameStep
+
+    s = Scene((1280, 720), "coffee.png", "sway", noise=2.0)
+    frames = [(s.frame(i).image * 0.4).astype(np.uint8) for i in range(5)]
+    spec = EffectSpec("blur", 0.6, **looks)
+    pictures = {}
+    for name, comp in (("cpu", CpuCompositor()), ("gl", gl)):
+        with SegmentationEngine(video=True) as engine:
+            step = FrameStep(engine, comp)
+            pictures[name] = [step.run(f, spec, i * 33_000_000)[0] for i, f in enumerate(frames)]
+    plain = FrameStep(SegmentationEngine(video=True), CpuCompositor())
+    before = plain.run(frames[-1], EffectSpec("blur", 0.6), 0)[0]
+    plain.close()
+    a, b = pictures["cpu"][-1], pictures["gl"][-1]
+    d = np.abs(a.astype(int) - b.astype(int))
+    assert d.mean() <= MEAN_MAX and np.percentile(d, 99) <= P99_MAX, (looks, d.mean())
+    changed = np.abs(a.astype(int) - before.astype(int)).max(axis=2) > 2
+    assert changed.mean() > 0.002, changed.mean()  # the look did something (touch-up: the face)
 
 
 def test_gl_lens_matches_the_cpu_reference_on_bright_lights(gl):

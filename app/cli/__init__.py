@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.cli.parser import OVERVIEW, build_parser
+from app.cli.parser import BENCH_LOOKS, OVERVIEW, build_parser
 from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH, KEY_COLOR
 from app.errors import FocusCamError, UsageError
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -104,6 +104,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from app.outputs.jsonfile import write_json
     from app.segmentation.runtimes import get
 
+    if args.idle is not None or args.effect in (*BENCH_LOOKS, "looks"):
+        from app.commands.bench_looks import LOOKS, bench_idle, bench_looks
+        from app.commands.bench_looks import table as looks_table
+
+        if args.idle is not None:
+            result = {"idle": bench_idle(args.idle)}
+        else:
+            names = list(LOOKS) if args.effect == "looks" else [args.effect]
+            sizes = parse_sizes(args.sizes or DEFAULT_SIZES)
+            result = {"looks": bench_looks(names, sizes, min(args.frames, 120))}
+        result["machine"] = describe_machine()
+        if args.json:
+            write_json(args.json, result)
+        print(looks_table(result))
+        return 0
     if args.file:
         from app.commands.bench_file import bench_file
 
@@ -168,7 +183,8 @@ def _cmd_live(args: argparse.Namespace) -> int:
         Path(args.stats_json) if args.stats_json else None, args.compositor, args.runtime,
         virtual_camera=args.virtual_camera, record=record, auto_frame=args.auto_frame,
         effect=args.effect, strength=args.strength, background=args.background,
-        segment_every=args.segment_every,
+        segment_every=args.segment_every, light=args.light, low_light=args.low_light,
+        touch_up=args.touch_up, key_color=args.key_color,
     )  # fmt: skip
 
 

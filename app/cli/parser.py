@@ -8,6 +8,7 @@ import argparse
 import textwrap
 
 from app import __version__
+from app.commands.bench_looks import LOOKS as BENCH_LOOKS
 from app.common.images import BACKGROUND_PRESETS, DEFAULT_BACKGROUND
 from app.compositing.base import COMPOSITOR_CHOICES, COMPOSITORS
 from app.compositing.spec import (
@@ -302,8 +303,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="gl also measures the GL compositor's wall and CPU time per frame (offscreen)",
     )  # fmt: skip
     be.add_argument("--file", help="instead: `process` on this video against its stages alone")
-    be.add_argument("--effect", choices=STRENGTH_EFFECTS, default=DEFAULT_EFFECT,
-                    help="our effect")  # fmt: skip
+    be.add_argument(
+        "--effect", choices=(*STRENGTH_EFFECTS, *BENCH_LOOKS, "looks"), default=DEFAULT_EFFECT,
+        help="our effect against the peers; or what one look costs per frame on the CPU "
+        "(light, low-light, touch-up, moving-background; looks: all four)",
+    )  # fmt: skip
+    be.add_argument(
+        "--idle", type=float, metavar="SECONDS",
+        help="instead: CPU while no application reads the virtual camera, and how soon a "
+        "frame follows one opening it (20 is the usual)",
+    )  # fmt: skip
     be.add_argument(
         "--runtime", default=DEFAULT_RUNTIME,
         help="comma-separated runtimes to measure in one run: litert, mediapipe (default litert)",

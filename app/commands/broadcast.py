@@ -12,8 +12,10 @@ from pathlib import Path
 from app.common.signals import Stopped, on_stop_signals
 from app.compositing.spec import EffectSpec
 from app.errors import FocusCamError, UsageError
+from app.frames import now_ns
 from app.outputs.jsonfile import write_json
 from app.outputs.live import CAMERA, RECORDER, open_recorder, open_virtual_camera
+from app.outputs.readers import ReaderWatch
 from app.pipeline import OutputRequest, Pipeline
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
@@ -21,6 +23,53 @@ from app.sources.capture import LOST
 from app.sources.registry import open_source, probe_cameras
 
 logger = logging.getLogger(__name__)
+
+STILL_EVERY_S = 1.0  # while nobody watches, the virtual camera's still frame is sent again
+
+
+class Idler:
+    """Nothing spent while no application reads the virtual camera: the pipeline pauses (the
+    source stays open, nothing is segmented or composited) and the device gets its last frame
+    again once a second, so an application that looks sees a picture; it resumes the moment
+    one opens the device (readers.py). Never while ``busy()`` (a recording goes on)."""
+
+    def __init__(self, pipeline: Pipeline, path: str | Path, still, busy=lambda: False) -> None:
+        self.pipeline, self.still, self.busy = pipeline, still, busy
+        self.paused_s = 0.0
+        self.pauses = 0
+        self._since: float | None = None
+        self._sent = 0.0
+        self.watch = ReaderWatch(path, self._changed)
+
+    def start(self) -> Idler:
+        self.watch.start()
+        return self
+
+    def _changed(self, read: bool) -> None:
+        if read or self.busy():
+            if self._since is not None:
+                self.paused_s += time.monotonic() - self._since
+                self._since = None
+            self.pipeline.resume()
+        elif self._since is None:
+            self._since = self._sent = time.monotonic()
+            self.pauses += 1
+            self.pipeline.pause()
+
+    def tick(self) -> None:
+        """Called now and then (the command's loop): the still frame, while paused."""
+        if self._since is None or self.still is None:
+            return
+        now = time.monotonic()
+        if now - self._sent >= STILL_EVERY_S and self.still.last is not None:
+            self._sent = now
+            self.still.offer(self.still.last, now_ns())
+
+    def close(self) -> dict:
+        self.watch.close()
+        self._changed(True)
+        return {"watched": self.watch.supported, "pauses": self.pauses,
+                "paused_s": round(self.paused_s, 3)}  # fmt: skip
 
 def run_headless(
     source: str | None,
@@ -59,6 +108,8 @@ def run_headless(
     pipeline.request = OutputRequest(spec=spec, shown=False, auto_frame=auto_frame)
     fps = src.fps or 30.0
     feeds = []
+    idler: Idler | None = None
+    idle: dict | None = None
     try:
         if virtual_camera is not None:
             feeds.append(open_virtual_camera(virtual_camera, fps, failed))
@@ -68,6 +119,10 @@ def run_headless(
             feeds.append(open_recorder(record, fps, overwrite, failed))
             pipeline.add_feed(RECORDER, feeds[-1])
         pipeline.start(src)
+        if virtual_camera is not None:
+            camera = pipeline.feed(CAMERA)
+            idler = Idler(pipeline, camera.output.device_name, camera,
+                          busy=lambda: record is not None).start()  # fmt: skip
 
         def stopped(signum: int) -> None:
             signals.append(signum)
@@ -76,8 +131,11 @@ def run_headless(
         with on_stop_signals(stopped):  # Ctrl+C, SIGTERM, SIGHUP: finish cleanly
             deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
             while not stop.wait(0.1) and time.monotonic() < deadline:
-                pass
+                if idler is not None:
+                    idler.tick()
     finally:
+        if idler is not None:
+            idle = idler.close()
         written = []
         for name in (RECORDER, CAMERA):
             feed = pipeline.remove_feed(name)
@@ -90,6 +148,8 @@ def run_headless(
     summary = pipeline.stats_summary()
     captured = summary["frames_captured"]
     summary["outputs"] = {f.name: _counts(f) for f in feeds}
+    if idle is not None:
+        summary["idle"] = idle  # paused while no application read the virtual camera
     if stats_json is not None:
         write_json(stats_json, summary)
     for path in written:

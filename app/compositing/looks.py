@@ -28,14 +28,14 @@ from app.compositing.spec import EffectSpec
 from app.frames import Matte
 
 # -- studio light ---------------------------------------------------------------------------------
-FACE_TARGET = 135.0  # the face's mean luma (0..255) the exposure aims for
+FACE_TARGET = 145.0  # the face's mean luma (0..255) the exposure aims for (a well-lit face)
 EXPOSURE_RANGE = (0.6, 2.2)  # the most the exposure may take away or add, at full strength
 EXPOSURE_SMOOTHING = 0.08  # per frame: about 12 frames (0.4 s) to follow a change, no pumping
 KEY_GAIN = 0.35  # the key light's extra at its centre, at full strength
 KEY_SPREAD = 1.6  # its Gaussian sigma, in face widths
 BACKGROUND_DARKEN = 0.25  # the background's loss at full strength
 GAIN_SCALE = 64  # gains are kept as uint8 at this scale (1.0 -> 64; up to 3.98)
-_K3 = np.ones((3, 3), np.uint8)
+_K3 = np.ones((5, 5), np.uint8)  # two matte pixels: the gain, scaled up, stays inside
 
 # -- low light ------------------------------------------------------------------------------------
 DARK_ON, DARK_OFF = 70.0, 95.0  # mean luma: dark below the first, bright again above the second
@@ -47,8 +47,7 @@ CURVE_SMOOTHING = 0.15
 STILL_WEIGHT = 0.2  # the new frame's share where nothing moved (temporal averaging)
 
 # -- touch-up -------------------------------------------------------------------------------------
-SKIN_CHROMA = 14.0  # CrCb distance from the face's own skin that still counts as skin
-EDGE_LEVEL = 28.0  # a luma gradient this steep is a feature (eye, brow, lip, frame), kept sharp
+SKIN_CHROMA = 20.0  # CrCb distance from the face's own skin that still counts as skin
 
 
 def _luma(bgr: np.ndarray) -> np.ndarray:
@@ -112,7 +111,7 @@ class Looks:
         self._votes = 0
         self.curve: float | None = None
         self._average: np.ndarray | None = None  # low light's running average (uint8)
-        self._consts: tuple[np.ndarray, np.ndarray, int] | None = None
+        self._lut: tuple[tuple[float, float], np.ndarray] | None = None
         self.noise = 0.0  # the last noise estimate (levels), for the HUD and tests
         self.mean = 0.0  # the last mean luma (0..255)
 
@@ -124,10 +123,10 @@ class Looks:
         itself is never written), and ``matte`` with its guide given the same light and tone
         (the blurred background starts from it). ``faces``: FaceBoxes in 0..1; ``video``:
         frames follow one another (a photo is one frame: nothing is smoothed over time)."""
-        out, guide = image, matte.guide
+        out = image
         if spec.low_light != "off" and self._low_light_wanted(image, spec.low_light, video):
-            out = self.low_light(out, video)
-            guide = cv2.LUT(guide, tone_lut(self.curve))
+            out = self.low_light(out, video, _largest(faces))
+            matte = Matte(matte.alpha, cv2.LUT(matte.guide, tone_lut(self.curve)), matte.model)
         else:
             self._average = None
         if spec.touch_up > 0 and faces:
@@ -135,10 +134,8 @@ class Looks:
         if spec.light > 0:
             gain = self.light_gain(out, matte, faces, spec, video)
             out = apply_gain(out, gain)
-            guide = apply_gain(guide, gain)
-        if guide is matte.guide:
-            return out, matte
-        return out, Matte(matte.alpha, guide, matte.model)
+            matte = Matte(matte.alpha, apply_gain(matte.guide, gain), matte.model)
+        return out, matte
 
     # -- low light --------------------------------------------------------------------------
     def _low_light_wanted(self, image: np.ndarray, mode: str, video: bool) -> bool:
@@ -159,8 +156,19 @@ class Looks:
             self.low_light_on, self._votes = not self.low_light_on, 0
         return self.low_light_on
 
-    def low_light(self, image: np.ndarray, video: bool = True) -> np.ndarray:
-        """Denoised (over time where still, in space where moving), then brightened."""
+    def _share_lut(self, scale: float, offset: float) -> np.ndarray:
+        """The new frame's share (0..255) by its difference: max(STILL, scale * d + offset)."""
+        key = (round(scale, 2), round(offset, 1))
+        if self._lut is None or self._lut[0] != key:
+            d = np.arange(256, dtype=np.float64)
+            share = np.maximum(255 * STILL_WEIGHT, scale * d + offset)
+            self._lut = (key, np.clip(np.rint(share), 0, 255).astype(np.uint8))
+        return self._lut[1]
+
+    def low_light(self, image: np.ndarray, video: bool = True, face=None) -> np.ndarray:
+        """Denoised (over time where still, in space where moving), then brightened: the face
+        (when one is known, a FaceBox) to ``FACE_TARGET``, else the whole picture's mean to
+        ``TARGET_MEAN``."""
         scale, offset = motion_ramp(max(self.noise, 0.5))
         spatial = cv2.blur(image, (3, 3))
         avg = self._average
@@ -168,17 +176,7 @@ class Looks:
             denoised = spatial if not video else image.copy()
         else:
             diff = cv2.absdiff(image, avg)
-            # share = max(STILL, scale * diff - lift), saturated to 0..255 (constant images
-            # kept between frames: OpenCV's per-element scalars take a slow path)
-            lift = min(255, max(0, round(-offset)))
-            if self._consts is None or self._consts[0].shape != diff.shape:
-                self._consts = (np.full_like(diff, round(255 * STILL_WEIGHT)),
-                                np.empty_like(diff), -1)  # fmt: skip
-            floor, lifts, filled = self._consts
-            if filled != lift:
-                lifts.fill(lift)
-                self._consts = (floor, lifts, lift)
-            share = cv2.max(cv2.subtract(cv2.convertScaleAbs(diff, alpha=scale), lifts), floor)
+            share = cv2.LUT(diff, self._share_lut(scale, offset))
             denoised = cv2.add(cv2.multiply(image, share, scale=1 / 255),
                                cv2.multiply(avg, cv2.bitwise_not(share), scale=1 / 255))
             # where it moved (the new frame taken whole), the spatial filter instead
@@ -186,7 +184,11 @@ class Looks:
         if video:
             self._average = denoised
         # the curve follows the denoised picture's brightness, smoothed (no flicker)
-        want = curve_for(mean_luma(denoised) / 255)
+        level = _face_level(denoised, face) if face is not None else None
+        if level is not None:
+            want = curve_for(level / 255, FACE_TARGET / 255)
+        else:
+            want = curve_for(mean_luma(denoised) / 255)
         if self.curve is None or not video:
             self.curve = want
         else:
@@ -201,17 +203,11 @@ class Looks:
         s = spec.light
         alpha = matte.alpha
         mh, mw = alpha.shape
-        face = max(faces, key=lambda f: (f.x1 - f.x0) * (f.y1 - f.y0)) if faces else None
+        face = _largest(faces)
         # exposure: the face's brightness (else the person's upper part) to FACE_TARGET
         guide = matte.guide
-        gh, gw = guide.shape[:2]
-        if face is not None:
-            fx0, fx1 = face.x0 + 0.25 * (face.x1 - face.x0), face.x1 - 0.25 * (face.x1 - face.x0)
-            fy0, fy1 = face.y0 + 0.25 * (face.y1 - face.y0), face.y1 - 0.2 * (face.y1 - face.y0)
-            crop = guide[max(0, int(fy0 * gh)) : max(1, int(fy1 * gh)),
-                         max(0, int(fx0 * gw)) : max(1, int(fx1 * gw))]  # fmt: skip
-            level = float(_luma(crop).mean()) if crop.size else FACE_TARGET
-        else:
+        level = _face_level(guide, face) if face is not None else None
+        if level is None:
             person = alpha > 0.5
             level = (float(cv2.mean(_luma(cv2.resize(guide, (mw, mh))),
                                     person.view(np.uint8))[0])
@@ -239,6 +235,20 @@ class Looks:
         return np.clip(np.rint(gain * GAIN_SCALE), 0, 255).astype(np.uint8)
 
 
+def _largest(faces: list):
+    return max(faces, key=lambda f: (f.x1 - f.x0) * (f.y1 - f.y0)) if faces else None
+
+
+def _face_level(image: np.ndarray, face) -> float | None:
+    """The mean luma of the face's middle (the box without its hair, ears and chin)."""
+    h, w = image.shape[:2]
+    dx, dy = face.x1 - face.x0, face.y1 - face.y0
+    x0, x1 = int((face.x0 + 0.25 * dx) * w), int((face.x1 - 0.25 * dx) * w)
+    y0, y1 = int((face.y0 + 0.25 * dy) * h), int((face.y1 - 0.2 * dy) * h)
+    crop = image[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)]
+    return float(_luma(np.ascontiguousarray(crop)).mean()) if crop.size else None
+
+
 def apply_gain(image: np.ndarray, gain: np.ndarray) -> np.ndarray:
     """``image`` times ``gain`` (uint8 at ``GAIN_SCALE``, any size: scaled bilinearly)."""
     h, w = image.shape[:2]
@@ -264,9 +274,9 @@ def touch_up(
         crop = out[y0:y1, x0:x1]
         k = min(1.0, TOUCH_FACE_PX / fw)
         size = (max(8, round((x1 - x0) * k)), max(8, round((y1 - y0) * k)))
-        small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if k < 1 else crop
+        small = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR) if k < 1 else crop
         weight = _skin_weight(small, matte, f, (x0, y0, x1, y1), (w, h), k) * strength
-        smooth = cv2.bilateralFilter(small, 7, 30, 3)
+        smooth = cv2.bilateralFilter(small, 9, 90, 5)
         if k < 1:  # the smoothed skin and its weight back at full size
             smooth = cv2.resize(smooth, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
             weight = cv2.resize(weight, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
@@ -288,15 +298,17 @@ def _skin_weight(small, matte: Matte, f, box, frame_size, k: float) -> np.ndarra
     cx0, cx1 = int((f.x0 * w + 0.15 * fw - x0) * k), int((f.x1 * w - 0.15 * fw - x0) * k)
     cheeks = ycc[max(0, cy0) : max(1, cy1), max(0, cx0) : max(1, cx1)].reshape(-1, 3)
     ref = np.median(cheeks, axis=0) if cheeks.size else np.array([128.0, 150.0, 110.0])
-    chroma = np.abs(ycc[..., 1:].astype(np.float32) - ref[1:].astype(np.float32)).sum(axis=2)
+    dcr = ycc[..., 1].astype(np.float32) - float(ref[1])
+    dcb = ycc[..., 2].astype(np.float32) - float(ref[2])
+    # clearly redder than the skin counts more (lips are the skin's colour, only redder)
+    chroma = np.abs(dcr) + np.abs(dcb) + 0.5 * np.maximum(dcr - 4, 0)
     skin = np.clip((SKIN_CHROMA * 1.5 - chroma) / (SKIN_CHROMA * 0.5), 0, 1)
-    # not dark (pupils, brows, lashes, nostrils), not an edge (eyes, lips, frames, outline)
+    # not dark (pupils, brows, lashes, nostrils, frames of glasses, hair): those, the lips and
+    # the whites of the eyes are not the skin's colour either; a wrinkle is, and is smoothed
     luma = ycc[..., 0].astype(np.float32)
-    skin *= np.clip((luma - 0.55 * ref[0]) / (0.15 * ref[0] + 1), 0, 1)
-    soft = cv2.GaussianBlur(luma, (0, 0), 1.0)
-    grad = cv2.magnitude(cv2.Sobel(soft, cv2.CV_32F, 1, 0), cv2.Sobel(soft, cv2.CV_32F, 0, 1))
-    features = cv2.dilate((grad > EDGE_LEVEL * k).astype(np.uint8), np.ones((3, 3), np.uint8))
-    skin *= 1 - features.astype(np.float32)
+    skin *= np.clip((luma - 0.5 * ref[0]) / (0.15 * ref[0] + 1), 0, 1)
+    # the neighbourhood of what is not skin stays sharp too (the edge of an eye, a lip)
+    skin = cv2.erode(skin, np.ones((3, 3), np.uint8))
     # inside the person only (the matte under this crop, at the crop's size)
     ah, aw = matte.alpha.shape
     ax0, ax1 = int(x0 * aw / w), max(int(x0 * aw / w) + 1, math.ceil(x1 * aw / w))
@@ -304,4 +316,6 @@ def _skin_weight(small, matte: Matte, f, box, frame_size, k: float) -> np.ndarra
     a = cv2.resize(matte.alpha[ay0:ay1, ax0:ax1], (small.shape[1], small.shape[0]),
                    interpolation=cv2.INTER_LINEAR)  # fmt: skip
     skin *= cv2.erode((a > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8))
-    return cv2.GaussianBlur(skin, (0, 0), 1.0)
+    # softened at its borders; clearly skin counts fully (the texture of the skin itself
+    # keeps a patch of it from being uniformly skin-coloured)
+    return np.minimum(cv2.GaussianBlur(skin, (0, 0), 1.0) * 1.4, 1.0)

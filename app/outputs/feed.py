@@ -42,6 +42,7 @@ class Feed:
         self.on_error = on_error
         self.sent = 0
         self.dropped = 0
+        self.last: np.ndarray | None = None  # the last frame offered
         self.error = ""
         self.paths: list[Path] = []
         self._slot: LatestSlot | None = LatestSlot() if queue_size == 0 else None
@@ -55,6 +56,7 @@ class Feed:
         """Hand over a frame (the feed keeps it; do not write into it afterwards)."""
         if self._failed.is_set() or self._stop.is_set():
             return
+        self.last = image
         if self._slot is not None:
             if self._slot.put((image, t_ns)):
                 self.dropped += 1

@@ -32,6 +32,7 @@ OPEN_TIMEOUT_S = 5.0
 HANG_MIN_S = 1.0  # a live source silent this long (or 10 frame intervals) has hung
 HANG_FRAMES = 10
 POLL_S = 0.02
+STALE_FRAMES = 4  # a camera's buffers: frames read at once after a pause are old
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,14 @@ StateCallback = Callable[[SourceState], None]
 class _Reader:
     """One open-and-read session of one source, on its own daemon thread."""
 
-    def __init__(self, source: FrameSource, deliver: Callable, name: str) -> None:
+    def __init__(
+        self, source: FrameSource, deliver: Callable, name: str,
+        running: threading.Event | None = None,
+    ) -> None:  # fmt: skip
+        """``running``: cleared, the source stays open and is not read (paused)."""
         self.source = source
         self.deliver = deliver
+        self.running = running
         self.opened = threading.Event()
         self.done = threading.Event()
         self.error: BaseException | None = None
@@ -65,6 +71,21 @@ class _Reader:
     def stop(self) -> None:
         self._stop.set()
 
+    def _paused(self) -> None:
+        """Wait, reading nothing, until resumed (or stopped); then skip what a camera kept
+        from before: frames that come at once are its buffers, not now."""
+        while not self.running.wait(0.1):
+            if self._stop.is_set():
+                return
+        if self.source.live:
+            period = 1.0 / self.source.fps if self.source.fps > 0 else 1 / 30
+            for _ in range(STALE_FRAMES):
+                t0 = time.monotonic()
+                self.source.read()
+                if time.monotonic() - t0 > 0.4 * period:
+                    break  # that one was waited for: the next is fresh
+        self.last_frame = time.monotonic()
+
     def _run(self) -> None:
         try:
             self.source.open()
@@ -73,6 +94,9 @@ class _Reader:
             self.last_frame = time.monotonic()
             self.opened.set()
             while not self._stop.is_set():
+                if self.running is not None and not self.running.is_set():
+                    self._paused()
+                    continue
                 image = self.source.read()
                 if self._stop.is_set():
                     break  # abandoned while the driver held us: nobody wants this frame
@@ -115,6 +139,9 @@ class CaptureThread:
         self.state = SourceState(tag, OPENING)
         self._seq = 0
         self._stop = threading.Event()
+        self.running = threading.Event()  # cleared: paused (the source stays open, unread)
+        self.running.set()
+        self._resumed = 0.0
         self._reader: _Reader | None = None
         self.abandoned = 0  # readers left blocked in a driver (they end by themselves)
         # Joined by its owner with a timeout; daemon as well, never to hold up quitting.
@@ -129,6 +156,14 @@ class CaptureThread:
     def stop(self) -> None:
         """Ask the thread to end (returns at once; ``join`` waits)."""
         self._stop.set()
+
+    def pause(self) -> None:
+        """Stop reading (the source stays open: resuming takes a frame, not a reopen)."""
+        self.running.clear()
+
+    def resume(self) -> None:
+        self._resumed = time.monotonic()  # the hang clock starts again from here
+        self.running.set()
 
     def join(self, timeout: float = 1.0) -> bool:
         """Wait for the thread to end; True when it has. A reader stuck in a driver is left to
@@ -162,10 +197,11 @@ class CaptureThread:
         """Open and read ``source`` until it fails, hangs or we stop; the reason it ended (None
         when stopped)."""
         name = source.info.name
-        reader = self._reader = _Reader(source, self._deliver, f"focuscam-reader-{self.tag}")
+        reader = self._reader = _Reader(source, self._deliver, f"focuscam-reader-{self.tag}",
+                                        self.running)  # fmt: skip
         start = time.monotonic()
         running = False
-        while not self._stop.wait(POLL_S):
+        while not self._stop.wait(POLL_S if self.running.is_set() else 0.2):
             if reader.done.is_set():
                 break
             now = time.monotonic()
@@ -176,7 +212,8 @@ class CaptureThread:
                 elif now - start > self.open_timeout:
                     self._abandon(reader)
                     return f"no answer from {name} within {self.open_timeout:g} s"
-            elif source.live and now - reader.last_frame > self._hang_limit(source):
+            elif (source.live and self.running.is_set()
+                  and now - max(reader.last_frame, self._resumed) > self._hang_limit(source)):
                 self._abandon(reader)
                 return f"{name} stopped sending frames"
         if self._stop.is_set():

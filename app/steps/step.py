@@ -71,10 +71,16 @@ class FrameStep:
         matte, timings = self.engine.process(image, t_ns, early)
         if looks:
             t0 = time.perf_counter()
-            faces = self._faces(matte) if (spec.light > 0 or spec.touch_up > 0) else []
             video = getattr(self.engine, "video", True)
-            image, matte = self.looks.apply(image, matte, spec, faces, video)
+            wanted = (spec.light > 0 or spec.touch_up > 0 or spec.low_light == "on"
+                      or (spec.low_light == "auto" and self.looks.low_light_on))  # fmt: skip
+            if wanted and (not video or not self.faces):
+                self._faces(matte, now=True)  # a photo, or the first frame: before the looks
+            image, matte = self.looks.apply(image, matte, spec, self.faces if wanted else [],
+                                            video)  # fmt: skip
             timings["looks"] = (time.perf_counter() - t0) * 1e3
+            if wanted and video:  # for the next frames: found in the picture the looks made
+                self._faces(matte)
         self.last_image = image
         picture = None
         if composite:
@@ -94,19 +100,16 @@ class FrameStep:
         smaller = size[0] < frame[0] and size[1] < frame[1]
         return smaller and size[0] >= guide[0] and size[1] >= guide[1]
 
-    def _faces(self, matte: Matte) -> list:
-        """The faces for the looks: found every ``FACES_EVERY`` frames of a video (the last
-        ones kept between), on every photo."""
+    def _faces(self, matte: Matte, now: bool = False) -> None:
+        """``self.faces``, for the looks: looked for in ``matte``'s guide every
+        ``FACES_EVERY`` frames of a video (the last ones kept between), or ``now``."""
         find = getattr(self.engine, "find_faces", None)  # a test's engine may have none
         if find is None:
-            return []
+            return
         self._face_age += 1
-        if not getattr(self.engine, "video", True) or self._face_age >= FACES_EVERY or (
-            not self.faces
-        ):
+        if now or self._face_age >= FACES_EVERY:
             self.faces = find(matte.guide)
             self._face_age = 0
-        return self.faces
 
     def reset(self) -> None:
         """Forget temporal history (a new camera, a new file)."""

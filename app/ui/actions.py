@@ -14,11 +14,12 @@ import cv2
 from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QDesktopServices, QIcon, QPixmap
 
+from app.compositing.spec import LOW_LIGHT_MODES
 from app.errors import FocusCamError
 from app.outputs.photo import default_folder
 from app.sources.registry import COMMON_SIZES
 from app.steps.photo import PhotoOptions
-from app.ui.controls import EFFECTS
+from app.ui.controls import EFFECTS, LOOK_ON, LOW_LIGHT_TEXT
 from app.ui.dialogs import pick_background, pick_folder
 from app.ui.message import command_in
 from app.ui.viewer import PhotoViewer, shots_in
@@ -107,6 +108,18 @@ class WindowActions:
 
     def toggle_auto_frame(self) -> None:
         self.win._set("auto_frame", not self.win.settings.get("auto_frame"))
+
+    def toggle_look(self, key: str) -> None:
+        """S, U: studio light or touch-up off, or on at ``LOOK_ON`` (its slider sets more)."""
+        self.win._set(key, 0.0 if self.win.settings.get(key) > 0 else LOOK_ON)
+
+    def next_low_light(self) -> None:
+        """N: low light auto, on, off."""
+        current = self.win.settings.get("low_light")
+        modes = list(LOW_LIGHT_MODES)
+        nxt = modes[(modes.index(current) + 1) % len(modes)] if current in modes else modes[0]
+        self.win._set("low_light", nxt)
+        self.win.show_message(f"Low light: {LOW_LIGHT_TEXT[nxt]}", 2500)
 
     def toggle_shortcuts(self) -> None:
         """The ``?`` sheet: every shortcut, over the picture (press ? again to hide it)."""

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QStackedWidget,
     QToolButton,
     QWidget,
+    QWidgetAction,
 )  # fmt: skip
 
 from app.common.images import BACKGROUND_PRESETS
@@ -23,6 +24,8 @@ from app.segmentation.runtimes import RUNTIMES
 from app.ui.shutter import COUNTDOWNS, ModeSwitch, ShutterButton
 
 EFFECTS = tuple(EFFECT_LABELS.items())  # (key, label) in the order the B key cycles
+LOOK_ON = 0.6  # studio light and touch-up as S and U turn them on
+LOW_LIGHT_TEXT = {"auto": "on when the picture is dark and noisy", "on": "on", "off": "off"}
 PHOTO_OPTIONS = (
     ("save_original", "Also save the unblurred original"),
     ("save_matte", "Also save the matte (PNG)"),
@@ -36,6 +39,8 @@ def _nofocus(w):
 
 
 MENU_ARROW = " ▾"
+MENU_STYLE = "QToolButton::menu-indicator { image: none; width: 0px; }"
+LOOK_ON_STYLE = " QToolButton { color: #ffc400; }"
 
 
 def _menu_button(text: str, tip: str, name: str) -> tuple[QToolButton, QMenu]:
@@ -43,7 +48,7 @@ def _menu_button(text: str, tip: str, name: str) -> tuple[QToolButton, QMenu]:
     the text (``MENU_ARROW``; none on ⋯): the style's own indicator, drawn over the text by
     some styles, is off."""
     button = _nofocus(QToolButton())
-    button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+    button.setStyleSheet(MENU_STYLE)
     button.setText(text)
     button.setToolTip(tip)
     button.setAccessibleName(name)
@@ -119,6 +124,24 @@ class ControlBar(QWidget):
         # Mirror lives in the camera menu, the HUD in ⋯ (their keys: M and H): the bar keeps
         # one row at the default width.
         self.mirror = self._toggle("Mirror the preview (M)", "mirror")
+        # Looks that combine with every effect: studio light, touch-up, low light.
+        self.look, look_menu = _menu_button(
+            "Look" + MENU_ARROW, "Studio light (S), touch-up (U), low light (N)", "Look"
+        )
+        look_menu.setToolTipsVisible(True)
+        self.light = self._menu_slider(look_menu, "Studio light (S)", "light")
+        self.touch_up = self._menu_slider(look_menu, "Touch-up (U)", "touch_up")
+        look_menu.addSeparator()
+        look_menu.addSection("Low light (N)")
+        group = QActionGroup(look_menu)
+        self.low_light = {}
+        for mode in ("auto", "on", "off"):
+            act = look_menu.addAction(f"{mode.capitalize()}: {LOW_LIGHT_TEXT[mode]}"
+                                      if mode == "auto" else mode.capitalize())  # fmt: skip
+            act.setCheckable(True)
+            act.setActionGroup(group)
+            act.triggered.connect(lambda _=False, m=mode: self.changed.emit("low_light", m))
+            self.low_light[mode] = act
         self.hud = self._toggle("Show the HUD: frame rate, latency, timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
         self.thumb.setIconSize(QSize(56, 32))
@@ -187,7 +210,7 @@ class ControlBar(QWidget):
         strength = self._labelled(self.strength, self.strength_label)
         # Camera apps' order: the last shot and the camera at the far left, the mode next to
         # the shutter, the shutter in the middle, the timer beside it, the look at the right.
-        self._far_left = (self.thumb, self.camera_label, self.switch)
+        self._far_left = (self.thumb, self.camera_label, self.switch, self.look)
         self._near_left = (self.modes,)
         self._near_right = (self.beside,)
         self._far_right = (self.effect, strength, self.pick_bg, self.more)
@@ -235,7 +258,7 @@ class ControlBar(QWidget):
         # Narrow: the last shot, the shutter (centred) and the timer on the first row; the
         # rest wrapped under it, each row centred.
         first = max(sh, self.thumb.sizeHint().height())
-        rest = self._shown([*self._near_left, self.camera_label, self.switch,
+        rest = self._shown([*self._near_left, self.camera_label, self.switch, self.look,
                             *self._far_right])  # fmt: skip
         rows, row, used = [], [], 0
         for w in rest:
@@ -282,6 +305,26 @@ class ControlBar(QWidget):
         super().resizeEvent(event)
         self.relayout()
 
+    def _menu_slider(self, menu: QMenu, text: str, key: str) -> QSlider:
+        """A labelled 0..100 % slider inside ``menu`` for the setting ``key`` (0..1)."""
+        box = QWidget()
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(12, 4, 12, 4)
+        name, value = QLabel(text), QLabel("0%")
+        value.setFixedWidth(value.fontMetrics().horizontalAdvance("100%") + 4)
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, 100)
+        slider.setFixedWidth(120)
+        slider.setAccessibleName(text)
+        slider.valueChanged.connect(lambda v: value.setText(f"{v}%"))
+        slider.valueChanged.connect(lambda v: self.changed.emit(key, v / 100))
+        for w in (name, slider, value):
+            lay.addWidget(w)
+        act = QWidgetAction(menu)
+        act.setDefaultWidget(box)
+        menu.addAction(act)
+        return slider
+
     def _toggle(self, text: str, key: str) -> QAction:
         """A checkable menu entry for the setting ``key`` (its tooltip says why when greyed)."""
         act = QAction(text, self)
@@ -326,7 +369,8 @@ class ControlBar(QWidget):
         """Show the values ``get(key)`` returns, without echoing them back as changes."""
         widgets = (self.effect, self.strength, self.mirror, self.hud,
                    *self.options.values(), self.auto_frame, self.virtual_camera,
-                   self.record, self.segment_auto)  # fmt: skip
+                   self.record, self.segment_auto, self.light, self.touch_up,
+                   *self.low_light.values())  # fmt: skip
         for w in widgets:
             w.blockSignals(True)
         self.effect.setCurrentIndex(max(0, self.effect.findData(get("effect"))))
@@ -343,6 +387,16 @@ class ControlBar(QWidget):
             else "The countdown is for photos (Photo mode)"
         )  # fmt: skip
         self.hud.setChecked(get("hud"))
+        self.light.setValue(round(get("light") * 100))
+        self.touch_up.setValue(round(get("touch_up") * 100))
+        for mode, act in self.low_light.items():
+            act.setChecked(get("low_light") == mode)
+        # The button keeps its width (the bar does not move); its colour says a look is on.
+        on = [f"{name} {round(v * 100)}%" for name, v in
+              (("studio light", get("light")), ("touch-up", get("touch_up"))) if v > 0]
+        on += [f"low light {get('low_light')}"]
+        self.look.setStyleSheet(MENU_STYLE + (LOOK_ON_STYLE if len(on) > 1 else ""))
+        self.look.setToolTip("Studio light (S), touch-up (U), low light (N): " + ", ".join(on))
         for key, act in self.options.items():
             act.setChecked(get(key))
         for name, act in self.runtimes.items():

@@ -6,11 +6,17 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog, QWidget
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp)"
+from app.common.moving import MOVING_SUFFIXES
+
+IMAGE_FILTER = (
+    "Pictures and videos (*.jpg *.jpeg *.png *.webp *.bmp "
+    + " ".join(f"*{s}" for s in MOVING_SUFFIXES) + ")"
+)
 
 
 def pick_background(parent: QWidget) -> str:
-    """A picture for the Replace effect, browsing from the user's Pictures folder."""
+    """A picture, a video or an animated GIF for the Replace effect, browsing from the user's
+    Pictures folder."""
     from platformdirs import user_pictures_dir
 
     path, _ = QFileDialog.getOpenFileName(

@@ -109,6 +109,10 @@ def run_live(
     strength: float | None = None,
     background: str | None = None,
     segment_every: str | None = None,
+    light: float | None = None,
+    low_light: str | None = None,
+    touch_up: float | None = None,
+    key_color: tuple[int, int, int] | None = None,
 ) -> int:
     problem = display_problem()
     if problem:
@@ -131,11 +135,20 @@ def run_live(
         settings.set("effect", effect)
     if strength is not None:
         settings.set("strength", strength)
+    for key, value in (("light", light), ("low_light", low_light), ("touch_up", touch_up)):
+        if value is not None:
+            settings.set(key, value)
+    if key_color is not None:
+        settings.set("key_color", "{2:02X}{1:02X}{0:02X}".format(*key_color))
     if background is not None:
-        from app.common.images import read_image
+        from app.common.images import BACKGROUND_PRESETS, background_image
+        from app.common.moving import MovingBackground
 
-        read_image(background)  # a clear error now, not a grey gradient later
-        settings.set("background", str(Path(background).resolve()))
+        checked = background_image(background)  # a clear error now, not a gradient later
+        if isinstance(checked, MovingBackground):
+            checked.close()
+        settings.set("background", f"preset:{background}" if background in BACKGROUND_PRESETS
+                     else str(Path(background).resolve()))  # fmt: skip
     cameras = list_cameras()
     banner = ""
     if source:

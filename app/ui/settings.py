@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings
 
-from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH
+from app.compositing.spec import DEFAULT_EFFECT, DEFAULT_STRENGTH, KEY_COLOR
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 
@@ -28,6 +28,10 @@ DEFAULTS: dict[str, object] = {
     "runtime": DEFAULT_RUNTIME,  # where the models run (app/segmentation/runtimes.py)
     "segment_every": LIVE_SEGMENT_EVERY,  # "auto": the model when the picture changed; "1": always
     "auto_frame": False,  # the call picture follows you
+    "light": 0.0,  # studio light 0..1 (S)
+    "low_light": "auto",  # auto | on | off (N)
+    "touch_up": 0.0,  # skin smoothing 0..1 (U)
+    "key_color": KEY_COLOR,  # the Green screen effect's colour, RRGGBB
 }
 
 

@@ -12,7 +12,15 @@ from PyQt6.QtCore import QEvent, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from app.common.images import background_image
-from app.compositing.spec import DEFAULT_EFFECT, EFFECT_LABELS, EffectSpec
+from app.common.moving import MovingBackground
+from app.compositing.spec import (
+    DEFAULT_EFFECT,
+    EFFECT_LABELS,
+    KEY_COLOR,
+    LOW_LIGHT_MODES,
+    EffectSpec,
+    parse_color,
+)
 from app.errors import FocusCamError
 from app.framing import CALL_SIZE
 from app.pipeline import OutputRequest, Pipeline, Result
@@ -189,9 +197,19 @@ class MainWindow(QMainWindow):
     def _spec(self) -> EffectSpec:
         s = self.settings
         effect = s.get("effect")
-        if effect == "replace":
-            return EffectSpec("replace", background=self._background_image())
-        return EffectSpec(effect if effect in EFFECT_LABELS else DEFAULT_EFFECT, s.get("strength"))
+        effect = effect if effect in EFFECT_LABELS else DEFAULT_EFFECT
+        try:
+            key_color = parse_color(s.get("key_color"))
+        except FocusCamError:
+            key_color = parse_color(KEY_COLOR)
+        low_light = s.get("low_light")
+        return EffectSpec(
+            effect, s.get("strength"),
+            self._background_image() if effect == "replace" else None,
+            key_color=key_color, light=min(1.0, max(0.0, s.get("light"))),
+            low_light=low_light if low_light in LOW_LIGHT_MODES else "auto",
+            touch_up=min(1.0, max(0.0, s.get("touch_up"))),
+        )  # fmt: skip
 
     def _background_image(self) -> np.ndarray:
         path = self.settings.get("background")
@@ -202,7 +220,10 @@ class MainWindow(QMainWindow):
             except FocusCamError as exc:
                 self.show_message(f"Background image: {exc}", 5000)
                 backdrop = background_image(None, CALL_SIZE)
+            old = self._background[1]
             self._background = (self.settings.get("background"), backdrop)
+            if isinstance(old, MovingBackground):
+                old.close()  # its decoder thread
         return self._background[1]
 
     @property
@@ -324,7 +345,9 @@ class MainWindow(QMainWindow):
             p.engine_runtime, f"{size} → {view}", self.compositor_description,
         )  # fmt: skip
         outputs = self.call_outputs.hud_line()
-        self.viewfinder.hud_lines = [*lines, outputs] if outputs else lines
+        lines = [*lines, outputs] if outputs else lines
+        looks = p.looks_line()
+        self.viewfinder.hud_lines = [*lines, looks] if looks else lines
         self.viewfinder.update()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -351,6 +374,8 @@ class MainWindow(QMainWindow):
             self.pipeline.close(timeout=1.0)
             self.final_stats = self.pipeline.stats_summary()
             self.photo_jobs.close()
+            if isinstance(self._background[1], MovingBackground):
+                self._background[1].close()
             release_gl = getattr(self.viewfinder, "release_gl", None)
             if release_gl is not None:
                 release_gl()
