@@ -49,8 +49,8 @@ def frames(seed: int = 7):
         for cx, cy, rx, ry, turns, phase, r, colour, level in lights:
             x = cx + rx * math.cos(turns * t + phase)
             y0 = cy + ry * math.sin(turns * t + phase)
-            cv2.circle(glow, (int(x * 4), int(y0 * 4)), int(r * 4),
-                       tuple(c * level / 255 for c in colour), -1, cv2.LINE_AA, shift=2)  # fmt: skip
+            tint = tuple(c * level / 255 for c in colour)
+            cv2.circle(glow, (int(x * 4), int(y0 * 4)), int(r * 4), tint, -1, cv2.LINE_AA, shift=2)
         glow = cv2.GaussianBlur(glow, (0, 0), 3)
         yield np.clip(base + 255 * glow, 0, 255).astype(np.uint8)
 

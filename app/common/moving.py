@@ -74,11 +74,10 @@ class MovingBackground:
 
     # -- the loop ---------------------------------------------------------------------------
     def _read(self) -> np.ndarray:
-        """The clip's next frame (rewinding at its end), at most MAX_PIXELS."""
-        if self._cap is None or self._index >= self.count:
-            if self._cap is not None:
-                self._cap.release()
-            self._cap, self._index = cv2.VideoCapture(str(self.path)), 0
+        """The clip's frame ``_index`` (from the start again after its end), at most
+        MAX_PIXELS."""
+        if self._cap is None:
+            self._cap = cv2.VideoCapture(str(self.path))
         ok, frame = self._cap.read()
         if not ok or frame is None:
             raise FocusCamError(f"{self.path}: could not be read to its end")
@@ -93,6 +92,10 @@ class MovingBackground:
     def _next(self) -> tuple[int, np.ndarray]:
         """(loop position 0..period-1, its picture) for the next frame of the loop."""
         while True:
+            if self._index >= self.count:  # the end: from the start again
+                if self._cap is not None:
+                    self._cap.release()
+                self._cap, self._index = None, 0
             k = self._index
             frame = self._read()
             if k < self.fade:

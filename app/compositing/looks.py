@@ -28,8 +28,9 @@ from app.compositing.spec import EffectSpec
 from app.frames import Matte
 
 # -- studio light ---------------------------------------------------------------------------------
-FACE_TARGET = 145.0  # the face's mean luma (0..255) the exposure aims for (a well-lit face)
-EXPOSURE_RANGE = (0.6, 2.2)  # the most the exposure may take away or add, at full strength
+FACE_TARGET = 155.0  # the face's mean luma (0..255) the exposure aims for (a well-lit face)
+EXPOSURE_RANGE = (1.0, 2.2)  # a dark face is brought up (at most 2.2x); a bright one is kept
+FACE_CEILING = 235.0  # the key light stops short of taking the face's mean past this
 EXPOSURE_SMOOTHING = 0.08  # per frame: about 12 frames (0.4 s) to follow a change, no pumping
 KEY_GAIN = 0.35  # the key light's extra at its centre, at full strength
 KEY_SPREAD = 1.6  # its Gaussian sigma, in face widths
@@ -145,7 +146,9 @@ class Looks:
             self.low_light_on = True
             return True
         if self.low_light_on:
-            change = self.mean > DARK_OFF or self.noise < NOISY_OFF
+            # light again, or (metered on the face) no brightening needed any more
+            change = (self.mean > DARK_OFF or self.noise < NOISY_OFF
+                      or (self.curve is not None and self.curve < 1.25))  # fmt: skip
         else:
             change = self.mean < DARK_ON and self.noise > NOISY_ON
         if not video:
@@ -228,10 +231,20 @@ class Looks:
         ys = ((np.arange(mh, dtype=np.float32) + 0.5) / mh - cy) * (mh / mw)
         sx = sigma
         key = np.outer(np.exp(-(ys**2) / (2 * sx**2)), np.exp(-(xs**2) / (2 * sx**2)))
-        person = self.exposure * (1 + KEY_GAIN * s * key)
+        # the key light, less where the face is bright already (its mean stays short of white)
+        lift = KEY_GAIN * s
+        if level > 0:
+            lift = max(0.0, min(lift, FACE_CEILING / (level * self.exposure) - 1))
+        person = self.exposure * (1 + lift * key)
         background = 1 - BACKGROUND_DARKEN * s if spec.effect not in ("key", "cutout") else 1.0
         inner = cv2.erode(alpha, _K3)  # no light past the outline
         gain = background + inner * (person - background)
+        # no channel pushed past white: a clipped channel would change the skin's hue (the
+        # brightest channel nearby, from the guide, caps the gain)
+        gh, gw = guide.shape[:2]
+        brightest = cv2.dilate(np.max(guide, axis=2) if (gh, gw) == (mh, mw) else
+                               np.max(cv2.resize(guide, (mw, mh)), axis=2), _K3)  # fmt: skip
+        gain = np.minimum(gain, np.maximum(1.0, 255.0 / np.maximum(brightest, 1)))
         return np.clip(np.rint(gain * GAIN_SCALE), 0, 255).astype(np.uint8)
 
 

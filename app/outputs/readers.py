@@ -32,19 +32,21 @@ def holders(path: Path, exclude: int | None = None) -> list[int]:
     user cannot look into are not counted."""
     target = os.path.realpath(path)
     found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == exclude:
-            continue
-        try:
-            for fd in os.scandir(f"/proc/{entry.name}/fd"):
-                try:
-                    if os.readlink(fd.path) == target:
-                        found.append(int(entry.name))
-                        break
-                except OSError:
-                    continue
-        except OSError:
-            continue
+    with os.scandir("/proc") as processes:
+        for entry in processes:
+            if not entry.name.isdigit() or int(entry.name) == exclude:
+                continue
+            try:
+                with os.scandir(f"/proc/{entry.name}/fd") as fds:
+                    for fd in fds:
+                        try:
+                            if os.readlink(fd.path) == target:
+                                found.append(int(entry.name))
+                                break
+                        except OSError:
+                            continue
+            except OSError:
+                continue
     return found
 
 

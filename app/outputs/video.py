@@ -191,6 +191,8 @@ class VideoOutput(Output):
         codec, pix_fmt, options = (ALPHA_CODECS if self.alpha else VIDEO_CODECS)[ext]
         if self.exact_colour and pix_fmt == "yuv420p":
             pix_fmt = "yuvj420p" if codec == "libx264" else "yuv444p"  # VP9: profile 1
+            if codec == "libvpx-vp9":  # and fine enough that the flat colour stays flat
+                options = {**options, "crf": "15", "deadline": "good", "cpu-used": "4"}
         self._tmp = TempFile(self.path, self.overwrite)
         self._entry = journal.remember(
             journal.RECORDING if self.crash_safe else journal.FILE, self._tmp.path, self.path
