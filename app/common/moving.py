@@ -60,9 +60,11 @@ class MovingBackground:
         self._index = 0  # the next clip frame the decoder reads
         self._first: list[np.ndarray] = []  # the first ``fade`` frames, for the fade
         self._lock = threading.Lock()
-        self._size: tuple[int, int] | None = None
+        # the sizes asked for lately (the window's picture and the call picture, say), with
+        # when: the thread scales each new frame to each of them
+        self._sizes: dict[tuple[int, int], float] = {}
         self._latest: tuple[int, np.ndarray] | None = None  # (loop position, source frame)
-        self._shown: tuple[int, tuple[int, int], np.ndarray] | None = None
+        self._shown: dict[tuple[int, int], tuple[int, np.ndarray]] = {}  # size: (position, picture)
         self._position = -1  # unpaced: the loop position last returned
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -122,7 +124,7 @@ class MovingBackground:
             self._position = want
             return self._fitted(self._latest, size)
         with self._lock:
-            self._size = size
+            self._sizes[size] = time.monotonic()
             latest = self._latest
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="focuscam-background",
@@ -132,11 +134,11 @@ class MovingBackground:
         return self._fitted(latest, size)
 
     def _fitted(self, latest: tuple[int, np.ndarray], size: tuple[int, int]) -> np.ndarray:
-        shown = self._shown
-        if shown is not None and shown[0] == latest[0] and shown[1] == size:
-            return shown[2]
+        shown = self._shown.get(size)
+        if shown is not None and shown[0] == latest[0]:
+            return shown[1]
         picture = cover_fit(latest[1], size)
-        self._shown = (latest[0], size, picture)
+        self._shown[size] = (latest[0], picture)
         return picture
 
     def _run(self) -> None:
@@ -148,12 +150,15 @@ class MovingBackground:
             except FocusCamError as exc:
                 logger.error("moving background stopped: %s", exc)
                 return
-            size = self._size
-            if size is not None:  # scaled here, on this thread: the compositor only copies
-                fitted = cover_fit(item[1], size)
-                with self._lock:
-                    self._latest = item
-                    self._shown = (item[0], size, fitted)
+            now = time.monotonic()
+            with self._lock:  # sizes not asked for in a second are dropped
+                self._sizes = {k: t for k, t in self._sizes.items() if now - t < 1.0}
+                sizes = list(self._sizes)
+            # scaled here, on this thread: the compositor only copies
+            fitted = {size: (item[0], cover_fit(item[1], size)) for size in sizes}
+            with self._lock:
+                self._latest = item
+                self._shown = fitted
             due += period
             delay = due - time.monotonic()
             if delay < -1.0:

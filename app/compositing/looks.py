@@ -67,8 +67,10 @@ def noise_sigma(gray: np.ndarray) -> float:
 
 
 def mean_luma(image: np.ndarray) -> float:
-    """The picture's mean luma (0..255), from every 8th pixel of every 8th row."""
-    return float(_luma(np.ascontiguousarray(image[4::8, 4::8])).mean())
+    """The picture's mean luma (0..255), from every 8th pixel of every 8th row (all of a
+    picture too small for that)."""
+    sample = image[4::8, 4::8] if min(image.shape[:2]) >= 16 else image
+    return float(_luma(np.ascontiguousarray(sample)).mean())
 
 
 def _centre_crop(image: np.ndarray, w: int = 320, h: int = 180) -> np.ndarray:

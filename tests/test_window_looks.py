@@ -1,0 +1,108 @@
+"""The looks in the window: the Look menu and its keys (S, U, N), remembered; Green screen and
+a moving background from the controls; the HUD saying when low light is on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+
+from app.common.moving import MovingBackground
+from app.compositing.spec import KEY_COLOR, parse_color
+from app.sources.files import FileSource
+from app.ui.controls import LOOK_ON
+from app.ui.settings import Settings
+from tests.conftest import write_video
+from tests.window_helpers import Sources, open_window, wait_frames
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_look_menu_and_its_keys_set_the_looks_and_they_are_remembered(
+    qtbot, settings, scene_clip
+):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    c = win.controls
+    c.light.setValue(70)
+    assert settings.get("light") == pytest.approx(0.7)
+    assert win.pipeline.request.spec.light == pytest.approx(0.7)
+    assert "studio light 70%" in c.look.toolTip()
+    qtbot.keyClick(win, Qt.Key.Key_S)  # off
+    assert settings.get("light") == 0 and c.light.value() == 0
+    qtbot.keyClick(win, Qt.Key.Key_S)  # on again
+    assert settings.get("light") == pytest.approx(LOOK_ON)
+    qtbot.keyClick(win, Qt.Key.Key_U)
+    assert settings.get("touch_up") == pytest.approx(LOOK_ON)
+    assert c.touch_up.value() == round(LOOK_ON * 100)
+    assert settings.get("low_light") == "auto"
+    qtbot.keyClick(win, Qt.Key.Key_N)
+    assert settings.get("low_light") == "on" and c.low_light["on"].isChecked()
+    assert "Low light" in win.viewfinder.message
+    c.low_light["off"].trigger()
+    assert settings.get("low_light") == "off" and win.pipeline.request.spec.low_light == "off"
+    wait_frames(qtbot, win, 3)
+    win.close()
+    # remembered: the next window opens with them
+    again = Settings(settings.file)
+    win2 = open_window(qtbot, Sources(a=FileSource(scene_clip)), again)
+    assert win2.controls.light.value() == round(LOOK_ON * 100)
+    assert win2.controls.low_light["off"].isChecked()
+    spec = win2.pipeline.request.spec
+    assert (spec.light, spec.touch_up, spec.low_light) == (LOOK_ON, LOOK_ON, "off")
+    win2.close()
+
+
+def background_of(win) -> np.ndarray:
+    """The shown picture's pixels where the matte says background (well away from the edge)."""
+    import cv2
+
+    r = win.viewfinder.result
+    h, w = r.view.shape[:2]
+    alpha = cv2.resize(r.matte.alpha, (w, h))
+    far = cv2.erode((alpha < 0.01).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    return r.view[far]
+
+
+def test_green_screen_and_a_moving_background_from_the_controls(qtbot, settings, scene_clip):
+    win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
+    c = win.controls
+    i = c.effect.findText("Green screen")
+    assert i >= 0
+    c.effect.setCurrentIndex(i)
+    assert settings.get("effect") == "key"
+    wait_frames(qtbot, win, 4)
+    qtbot.waitUntil(lambda: win.viewfinder.result.request.spec.effect == "key", timeout=5000)
+    wait_frames(qtbot, win, 2)
+    bg = background_of(win)
+    assert bg.size and np.abs(np.median(bg, axis=0) - parse_color(KEY_COLOR)).max() <= 1
+    # the moving preset, from the background menu
+    c.presets["drifting-lights"].trigger()
+    assert settings.get("effect") == "replace"
+    spec = win.pipeline.request.spec
+    assert isinstance(spec.background, MovingBackground)
+    wait_frames(qtbot, win, 3)
+    first = background_of(win).mean(axis=0)
+    qtbot.wait(700)
+    wait_frames(qtbot, win, 2)
+    assert np.abs(background_of(win).mean(axis=0) - first).max() > 0.3  # it moves
+    c.presets["studio"].trigger()  # another background: the moving one stops decoding
+    assert not (spec.background._thread and spec.background._thread.is_alive())
+    win.close()
+
+
+def test_the_hud_says_when_low_light_is_on(qtbot, settings, tmp_path):
+    from app.lab.synthetic import Scene
+
+    scene = Scene((640, 360), "coffee.png", "sway", noise=0.0)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(scene.frame(i).image * 0.25 + rng.normal(0, 6, (360, 640, 3)), 0, 255)
+              .astype(np.uint8) for i in range(45)]  # fmt: skip
+    clip = write_video(tmp_path / "dark.avi", frames, fps=30.0, fourcc="MJPG")
+    settings.set("hud", True)
+    win = open_window(qtbot, Sources(a=FileSource(clip)), settings)
+    wait_frames(qtbot, win, 25)
+    win._update_hud()
+    assert any(line.startswith("low light on") for line in win.viewfinder.hud_lines), (
+        win.viewfinder.hud_lines
+    )
+    win.close()
