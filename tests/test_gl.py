@@ -84,10 +84,12 @@ def test_the_looks_render_alike_on_the_gl_and_the_cpu_compositor(gl, looks):
     frames = [(s.frame(i).image * 0.4).astype(np.uint8) for i in range(5)]
     spec = EffectSpec("blur", 0.6, **looks)
     pictures = {}
-    for name, comp in (("cpu", CpuCompositor()), ("gl", gl)):
+    cpu = CpuCompositor()
+    for name, comp in (("cpu", cpu), ("gl", gl)):
         with SegmentationEngine(video=True) as engine:
             step = FrameStep(engine, comp)
             pictures[name] = [step.run(f, spec, i * 33_000_000)[0] for i, f in enumerate(frames)]
+    cpu.close()
     plain = FrameStep(SegmentationEngine(video=True), CpuCompositor())
     before = plain.run(frames[-1], EffectSpec("blur", 0.6), 0)[0]
     plain.close()

@@ -36,13 +36,16 @@ def luma(img: np.ndarray) -> np.ndarray:
 
 
 def run(frames, spec, video=True) -> tuple[FrameStep, list[np.ndarray], object]:
-    """Each frame through a FrameStep with ``spec``: the step, the frames as the looks left
-    them, and the last matte."""
+    """Each frame through a FrameStep with ``spec``: the step (closed; its faces and looks
+    kept), the frames as the looks left them, and the last matte."""
     step = FrameStep(SegmentationEngine(video=video), CpuCompositor())
     out, matte = [], None
-    for i, f in enumerate(frames):
-        _, matte, _ = step.run(f, spec, i * 33_333_333, composite=False)
-        out.append(step.last_image)
+    try:
+        for i, f in enumerate(frames):
+            _, matte, _ = step.run(f, spec, i * 33_333_333, composite=False)
+            out.append(step.last_image)
+    finally:
+        step.close()
     return step, out, matte
 
 
@@ -171,9 +174,12 @@ def test_low_light_auto_comes_on_in_the_dark_goes_off_in_the_light_and_never_fli
             for i, f in enumerate(dim_and_noisy(clean, 40, seed=5))]  # fmt: skip
     step = FrameStep(SegmentationEngine(video=True), CpuCompositor())
     states = []
-    for i, f in enumerate([*bright, *dark, *edge, *bright, *bright]):
-        step.run(f, EffectSpec("none", low_light="auto"), i * 33_333_333, composite=False)
-        states.append(step.looks.low_light_on)
+    try:
+        for i, f in enumerate([*bright, *dark, *edge, *bright, *bright]):
+            step.run(f, EffectSpec("none", low_light="auto"), i * 33_333_333, composite=False)
+            states.append(step.looks.low_light_on)
+    finally:
+        step.close()
     changes = [i for i in range(1, len(states)) if states[i] != states[i - 1]]
     assert not any(states[:20])  # bright: off
     assert all(states[40:60])  # on within half a second of the dark

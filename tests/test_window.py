@@ -342,7 +342,7 @@ def test_the_shutter_follows_the_mode_and_the_countdown_fires_it(qtbot, settings
     assert shutter.accessibleName() == "Take a photo" and "Space" in shutter.toolTip()
     # Countdown 3 s: the count shows over the picture, then the photo is taken.
     win.controls.countdown.click()
-    assert settings.get("countdown") == 3 and "3 s" in win.controls.countdown.text()
+    assert settings.get("countdown") == 3 and "3s" in win.controls.countdown.text()
     qtbot.keyClick(win, Qt.Key.Key_Space)
     assert win.viewfinder.count == 3 and not win.photos
     qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=15000)  # fired by the countdown
@@ -406,12 +406,13 @@ def test_cameras_are_picked_by_name_from_a_menu(qtbot, settings, scene_clip, tmp
     win = open_window(qtbot, Sources(a=a, b=b), settings)
     wait_frames(qtbot, win, 3)
     menu = win.controls.camera_menu.actions()
-    names = [act.text() for act in menu if act.isCheckable() and act is not win.mirror]
-    assert names == ["desk camera", "room camera"]
+    cameras = [act for act in menu if act.isCheckable() and act is not win.mirror]
+    assert [act.text() for act in cameras] == ["desk camera", "room camera"]
+    assert menu[0] is win.controls.switch and menu[0].isEnabled()  # next camera, first
     assert win.mirror in menu  # mirroring is the camera's, in its menu
     sizes = win.controls.camera_menu.actions()[-1].menu()
     assert [act.text() for act in sizes.actions()][1:] == ["640x480", "1280x720"]
-    win.controls.camera_menu.actions()[1].trigger()  # "room camera", by name
+    cameras[1].trigger()  # "room camera", by name
     assert win.camera.name == "room camera" and settings.get("camera") == "b"
     qtbot.waitUntil(lambda: win.viewfinder.result is not None
                     and win.viewfinder.result.frame.source == win.pipeline.current_tag,
@@ -422,16 +423,18 @@ def test_cameras_are_picked_by_name_from_a_menu(qtbot, settings, scene_clip, tmp
 def test_every_control_has_an_accessible_name_and_a_shortcut(qtbot, settings, scene_clip):
     win = open_window(qtbot, Sources(a=FileSource(scene_clip)), settings)
     c = win.controls
-    controls = [c.shutter, c.countdown, c.switch, c.camera_label, c.effect, c.strength,
-                c.pick_bg, c.more, c.thumb, *c.modes.buttons.values()]  # fmt: skip
+    controls = [c.shutter, c.countdown, c.camera_label, c.effect, c.strength, c.look,
+                c.light, c.touch_up, c.pick_bg, c.more, c.thumb,
+                *c.modes.buttons.values()]  # fmt: skip
     for w in controls:
         assert w.accessibleName(), w
-    # the two in menus say their key in their text, as menus do
+    # those in menus say their key in their text, as menus do
     assert c.mirror.text().endswith("(M)") and c.hud.text().endswith("(H)")
+    assert c.switch.text().endswith("(C)") and c.switch in c.camera_menu.actions()
     assert c.hud in c.more.menu().actions()
     keys = {keys for keys, _, _ in win.shortcuts}
     for needed in ("Space", "T", "C", "K", "B", "[", "]", "G", "M", "H", "Ctrl+,", "L", "P",
-                   "Shift+R", "V"):  # fmt: skip
+                   "Shift+R", "V", "S", "N", "U"):  # fmt: skip
         assert needed in keys
     before = settings.get("strength")
     qtbot.keyClick(win, Qt.Key.Key_BracketRight)

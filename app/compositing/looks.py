@@ -41,6 +41,7 @@ _K3 = np.ones((5, 5), np.uint8)  # two matte pixels: the gain, scaled up, stays 
 # -- low light ------------------------------------------------------------------------------------
 DARK_ON, DARK_OFF = 70.0, 95.0  # mean luma: dark below the first, bright again above the second
 NOISY_ON, NOISY_OFF = 2.0, 1.2  # noise sigma (levels): noisy above the first, clean below
+VERY_DARK = 45.0  # darker than this is low light even where the camera's compression hid the noise
 SWITCH_FRAMES = 15  # a change of mind must hold this many frames running (half a second)
 TARGET_MEAN = 0.45  # the mean brightness the tone curve aims for (a well-exposed picture's)
 MAX_CURVE = 6.0  # the strongest tone curve (slope in the shadows)
@@ -127,7 +128,7 @@ class Looks:
         (the blurred background starts from it). ``faces``: FaceBoxes in 0..1; ``video``:
         frames follow one another (a photo is one frame: nothing is smoothed over time)."""
         out = image
-        if spec.low_light != "off" and self._low_light_wanted(image, spec.low_light, video):
+        if self.wants_low_light(spec.low_light):
             out = self.low_light(out, video, _largest(faces))
             matte = Matte(matte.alpha, cv2.LUT(matte.guide, tone_lut(self.curve)), matte.model)
         else:
@@ -141,7 +142,17 @@ class Looks:
         return out, matte
 
     # -- low light --------------------------------------------------------------------------
-    def _low_light_wanted(self, image: np.ndarray, mode: str, video: bool) -> bool:
+    def wants_low_light(self, mode: str) -> bool:
+        """Whether low light applies to the frame ``watch`` last looked at."""
+        return mode == "on" or (mode == "auto" and self.low_light_on)
+
+    def watch(self, image: np.ndarray, mode: str, video: bool = True) -> bool:
+        """Look at a frame (its brightness, its noise) before the looks: whether low light
+        applies to it. Auto decides with hysteresis, over ``SWITCH_FRAMES`` frames of a video;
+        cheap (a sample of the picture and a patch of it) so it runs on every frame."""
+        if mode == "off":
+            self.low_light_on, self._votes, self._average = False, 0, None
+            return False
         self.mean = mean_luma(image)
         self.noise = noise_sigma(_luma(_centre_crop(image)))
         if mode == "on":
@@ -152,7 +163,7 @@ class Looks:
             change = (self.mean > DARK_OFF or self.noise < NOISY_OFF
                       or (self.curve is not None and self.curve < 1.25))  # fmt: skip
         else:
-            change = self.mean < DARK_ON and self.noise > NOISY_ON
+            change = self.mean < DARK_ON and (self.noise > NOISY_ON or self.mean < VERY_DARK)
         if not video:
             self.low_light_on = change != self.low_light_on
             return self.low_light_on

@@ -69,11 +69,6 @@ class EffectSpec:
         if self.low_light not in LOW_LIGHT_MODES:
             raise UsageError(f"low light {self.low_light!r}: choose auto, on or off")
 
-    @property
-    def looks(self) -> bool:
-        """Whether a look beyond the effect is asked for (studio light, low light, touch-up)."""
-        return self.light > 0 or self.low_light != "off" or self.touch_up > 0
-
 
 @dataclass(frozen=True)
 class BlurPlan:

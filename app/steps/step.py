@@ -63,7 +63,11 @@ class FrameStep:
             def early(guide: np.ndarray) -> None:
                 comp.prepare(guide, spec, size)
 
-        looks = spec.looks
+        # Low light's automatic check looks at every frame (cheaply); the looks' step runs only
+        # when one applies, so the plain path keeps its shortcuts.
+        video = getattr(self.engine, "video", True)
+        low = self.looks.watch(image, spec.low_light, video)
+        looks = low or spec.light > 0 or spec.touch_up > 0
         if looks:
             early = None  # the background starts from the frame as the looks leave it
         elif composite and self._segment_the_view((w, h), size):
@@ -71,15 +75,12 @@ class FrameStep:
         matte, timings = self.engine.process(image, t_ns, early)
         if looks:
             t0 = time.perf_counter()
-            video = getattr(self.engine, "video", True)
-            wanted = (spec.light > 0 or spec.touch_up > 0 or spec.low_light == "on"
-                      or (spec.low_light == "auto" and self.looks.low_light_on))  # fmt: skip
-            if wanted and (not video or not self.faces):
+            # faces: for the light, the touch-up and low light's metering
+            if not video or not self.faces:
                 self._faces(matte, now=True)  # a photo, or the first frame: before the looks
-            image, matte = self.looks.apply(image, matte, spec, self.faces if wanted else [],
-                                            video)  # fmt: skip
+            image, matte = self.looks.apply(image, matte, spec, self.faces, video)
             timings["looks"] = (time.perf_counter() - t0) * 1e3
-            if wanted and video:  # for the next frames: found in the picture the looks made
+            if video:  # for the next frames: found in the picture the looks made
                 self._faces(matte)
         self.last_image = image
         picture = None

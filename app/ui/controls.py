@@ -80,11 +80,10 @@ class ControlBar(QWidget):
         self.countdown.setAccessibleName("Countdown")
         self.countdown.clicked.connect(self._next_countdown)
         self._countdown_s = 0
-        self.switch = _nofocus(QToolButton())
-        self.switch.setText("⇄")
+        # Next camera: the camera menu's first entry (and C), greyed with one camera
+        self.switch = QAction("Next camera (C)", self)
         self.switch.setToolTip("Next camera (C)")
-        self.switch.setAccessibleName("Switch camera")
-        self.switch.clicked.connect(self.switch_clicked)
+        self.switch.triggered.connect(lambda _=False: self.switch_clicked.emit())
         self.camera_label, self.camera_menu = _menu_button(
             "", "Pick a camera and its resolution by name (K)", "Camera"
         )
@@ -98,7 +97,7 @@ class ControlBar(QWidget):
         )
         self.strength = _nofocus(QSlider(Qt.Orientation.Horizontal))
         self.strength.setRange(0, 100)
-        self.strength.setFixedWidth(80)
+        self.strength.setFixedWidth(60)
         self.strength.setToolTip("Blur strength ([ and ])")
         self.strength.setAccessibleName("Blur strength")
         self.strength.valueChanged.connect(lambda v: self.changed.emit("strength", v / 100))
@@ -110,7 +109,7 @@ class ControlBar(QWidget):
         self.strength.valueChanged.connect(self._show_strength)
         self._show_strength(self.strength.value())
         self.pick_bg, bg_menu = _menu_button(
-            "Background" + MENU_ARROW,
+            "Backdrop" + MENU_ARROW,
             "Picture for the Replace effect: a preset, or one of yours (G)",
             "Background",
         )  # fmt: skip
@@ -144,7 +143,7 @@ class ControlBar(QWidget):
             self.low_light[mode] = act
         self.hud = self._toggle("Show the HUD: frame rate, latency, timings (H)", "hud")
         self.thumb = _nofocus(QToolButton())
-        self.thumb.setIconSize(QSize(56, 32))
+        self.thumb.setIconSize(QSize(48, 27))
         self.thumb.setToolTip("Look at the last shots (L)")
         self.thumb.setAccessibleName("Last shots")
         self.thumb.clicked.connect(self.thumbnail_clicked)
@@ -203,14 +202,17 @@ class ControlBar(QWidget):
         bold = QFont(self.rec_time.font())
         bold.setBold(True)
         self.rec_time.setMinimumWidth(QFontMetrics(bold).horizontalAdvance("● 0:00:00"))
-        # The timer, or while recording the running time, in one place: nothing moves.
+        # The timer, or while recording the running time, in one place as wide as the widest
+        # of their texts: nothing moves when either changes.
         self.beside = QStackedWidget(self)
         self.beside.addWidget(self.countdown)
         self.beside.addWidget(self.rec_time)
+        widest = max(_button_width(self.countdown, _timer_text(s)) for s in COUNTDOWNS)
+        self.beside.setFixedWidth(max(widest, self.rec_time.minimumWidth()))
         strength = self._labelled(self.strength, self.strength_label)
         # Camera apps' order: the last shot and the camera at the far left, the mode next to
         # the shutter, the shutter in the middle, the timer beside it, the look at the right.
-        self._far_left = (self.thumb, self.camera_label, self.switch, self.look)
+        self._far_left = (self.thumb, self.camera_label, self.look)
         self._near_left = (self.modes,)
         self._near_right = (self.beside,)
         self._far_right = (self.effect, strength, self.pick_bg, self.more)
@@ -228,7 +230,7 @@ class ControlBar(QWidget):
 
     def _width(self, widgets) -> int:
         shown = self._shown(widgets)
-        return sum(w.sizeHint().width() for w in shown) + SPACING * max(0, len(shown) - 1)
+        return sum(_hint(w).width() for w in shown) + SPACING * max(0, len(shown) - 1)
 
     def one_row_width(self) -> int:
         """The narrowest width that keeps every control on one row, the shutter centred."""
@@ -258,15 +260,15 @@ class ControlBar(QWidget):
         # Narrow: the last shot, the shutter (centred) and the timer on the first row; the
         # rest wrapped under it, each row centred.
         first = max(sh, self.thumb.sizeHint().height())
-        rest = self._shown([*self._near_left, self.camera_label, self.switch, self.look,
+        rest = self._shown([*self._near_left, self.camera_label, self.look,
                             *self._far_right])  # fmt: skip
         rows, row, used = [], [], 0
         for w in rest:
-            need = w.sizeHint().width() + (SPACING if row else 0)
+            need = _hint(w).width() + (SPACING if row else 0)
             if row and used + need > width - 2 * MARGIN:
                 rows.append(row)
                 row, used = [], 0
-                need = w.sizeHint().width()
+                need = _hint(w).width()
             row.append(w)
             used += need
         rows.append(row)
@@ -278,7 +280,7 @@ class ControlBar(QWidget):
             _row(self._shown(self._near_right), width - MARGIN, mid, leftwards=True)
         y = MARGIN_V + first + SPACING
         for row in rows:
-            row_h = max(w.sizeHint().height() for w in row)
+            row_h = max(_hint(w).height() for w in row)
             if move:
                 _row(row, (width - self._width(row)) // 2, y + row_h // 2)
             y += row_h + SPACING
@@ -338,6 +340,8 @@ class ControlBar(QWidget):
         """The camera menu: every camera by name, then the sizes the current one offers."""
         menu = self.camera_menu
         menu.clear()
+        menu.addAction(self.switch)
+        menu.addSeparator()
         for i, name in enumerate(names):
             act = menu.addAction(name)
             act.setCheckable(True)
@@ -380,7 +384,7 @@ class ControlBar(QWidget):
         self.modes.show_mode(mode)
         self.shutter.set_state(mode, recording if mode == "video" else camera_on)
         self._countdown_s = int(get("countdown"))
-        self.countdown.setText(f"Timer {self._countdown_s} s" if self._countdown_s else "Timer off")
+        self.countdown.setText(_timer_text(self._countdown_s))
         self.countdown.setEnabled(mode == "photo")
         self.countdown.setToolTip(
             "Countdown before a photo: off, 3 s, 10 s" if mode == "photo"
@@ -461,14 +465,31 @@ class ControlBar(QWidget):
 
 
 
-MARGIN, MARGIN_V = 8, 6  # the bar's margins, left and right / top and bottom
-SPACING = 6  # between controls
-GAP = 12  # between the shutter and its neighbours
+MARGIN, MARGIN_V = 4, 6  # the bar's margins, left and right / top and bottom
+SPACING = 5  # between controls
+GAP = 8  # between the shutter and its neighbours
 CAMERA_NAME_PX = 110  # a longer camera name is shortened in the middle (full in the tooltip)
 
 
+def _timer_text(seconds: int) -> str:
+    return f"Timer {seconds}s" if seconds else "Timer off"
+
+
+def _button_width(button: QToolButton, text: str) -> int:
+    old = button.text()
+    button.setText(text)
+    width = button.sizeHint().width()
+    button.setText(old)
+    return width
+
+
+def _hint(w: QWidget) -> QSize:
+    """The size a control is given: its size hint within its own minimum and maximum."""
+    return w.sizeHint().expandedTo(w.minimumSize()).boundedTo(w.maximumSize())
+
+
 def _put(w: QWidget, x: int, mid: int) -> None:
-    hint = w.sizeHint()
+    hint = _hint(w)
     w.setGeometry(x, mid - hint.height() // 2, hint.width(), hint.height())
 
 
@@ -476,7 +497,7 @@ def _row(widgets: list[QWidget], x: int, mid: int, leftwards: bool = False) -> N
     """``widgets`` side by side from ``x`` (to the right, or ending there: ``leftwards``),
     centred on the line ``mid``."""
     for w in reversed(widgets) if leftwards else widgets:
-        width = w.sizeHint().width()
+        width = _hint(w).width()
         if leftwards:
             x -= width
         _put(w, x, mid)

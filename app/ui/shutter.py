@@ -64,7 +64,7 @@ class ShutterButton(QAbstractButton):
 # The chosen mode stands out as a segmented control's does: the theme's highlight behind dark
 # text, the others plain (a difference seen at a glance, not 9 grey levels).
 MODE_STYLE = """
-QToolButton { padding: 3px 8px; border: 1px solid #55555c; }
+QToolButton { padding: 3px 6px; border: 1px solid #55555c; }
 QToolButton:checked { background: #ffc400; color: #141414; border-color: #ffc400;
                       font-weight: bold; }
 """
