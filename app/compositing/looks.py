@@ -36,7 +36,10 @@ KEY_GAIN = 0.35  # the key light's extra at its centre, at full strength
 KEY_SPREAD = 1.6  # its Gaussian sigma, in face widths
 BACKGROUND_DARKEN = 0.25  # the background's loss at full strength
 GAIN_SCALE = 64  # gains are kept as uint8 at this scale (1.0 -> 64; up to 3.98)
-_K3 = np.ones((5, 5), np.uint8)  # two matte pixels: the gain, scaled up, stays inside
+_K3 = np.ones((5, 5), np.uint8)
+# the most gain (at GAIN_SCALE) a pixel whose brightest channel is v takes without clipping
+_CAP = np.clip(np.rint(255 * GAIN_SCALE / np.maximum(np.arange(256), 1)), GAIN_SCALE,
+               255).astype(np.uint8)  # two matte pixels: the gain, scaled up, stays inside
 
 # -- low light ------------------------------------------------------------------------------------
 DARK_ON, DARK_OFF = 70.0, 95.0  # mean luma: dark below the first, bright again above the second
@@ -242,23 +245,27 @@ class Looks:
             cx, cy, sigma = 0.5, 0.3, 0.3
         xs = (np.arange(mw, dtype=np.float32) + 0.5) / mw - cx
         ys = ((np.arange(mh, dtype=np.float32) + 0.5) / mh - cy) * (mh / mw)
-        sx = sigma
-        key = np.outer(np.exp(-(ys**2) / (2 * sx**2)), np.exp(-(xs**2) / (2 * sx**2)))
+        key = np.outer(np.exp(-(ys**2) / (2 * sigma**2)), np.exp(-(xs**2) / (2 * sigma**2)))
         # the key light, less where the face is bright already (its mean stays short of white)
         lift = KEY_GAIN * s
         if level > 0:
             lift = max(0.0, min(lift, FACE_CEILING / (level * self.exposure) - 1))
-        person = self.exposure * (1 + lift * key)
+        # In 8 bits from here (GAIN_SCALE = 1.0), with OpenCV's whole-image operations: the
+        # person's gain, blended into the background's by the matte shrunk by two pixels (no
+        # light past the outline)
+        scale = GAIN_SCALE * self.exposure
+        person = cv2.convertScaleAbs(key, alpha=scale * lift, beta=scale)
         background = 1 - BACKGROUND_DARKEN * s if spec.effect not in ("key", "cutout") else 1.0
-        inner = cv2.erode(alpha, _K3)  # no light past the outline
-        gain = background + inner * (person - background)
+        outside = np.full_like(person, round(GAIN_SCALE * background))
+        inner = cv2.erode(alpha, _K3)
+        gain = cv2.blendLinear(person, outside, inner, cv2.subtract(1.0, inner))
         # no channel pushed past white: a clipped channel would change the skin's hue (the
         # brightest channel nearby, from the guide, caps the gain)
-        gh, gw = guide.shape[:2]
-        brightest = cv2.dilate(np.max(guide, axis=2) if (gh, gw) == (mh, mw) else
-                               np.max(cv2.resize(guide, (mw, mh)), axis=2), _K3)  # fmt: skip
-        gain = np.minimum(gain, np.maximum(1.0, 255.0 / np.maximum(brightest, 1)))
-        return np.clip(np.rint(gain * GAIN_SCALE), 0, 255).astype(np.uint8)
+        if guide.shape[:2] != (mh, mw):
+            guide = cv2.resize(guide, (mw, mh))
+        b, g, r = cv2.split(guide)
+        brightest = cv2.dilate(cv2.max(cv2.max(b, g), r), _K3)
+        return cv2.min(gain, cv2.LUT(brightest, _CAP))
 
 
 def _largest(faces: list):
