@@ -10,7 +10,7 @@ from PyQt6.QtCore import Qt
 from app.common.moving import MovingBackground
 from app.compositing.spec import KEY_COLOR, parse_color
 from app.sources.files import FileSource
-from app.ui.controls import LOOK_ON
+from app.ui.controls import LOOK_ON, LOOK_ON_STYLE
 from app.ui.settings import Settings
 from tests.conftest import write_video
 from tests.window_helpers import Sources, open_window, wait_frames
@@ -27,6 +27,7 @@ def test_the_look_menu_and_its_keys_set_the_looks_and_they_are_remembered(
     assert settings.get("light") == pytest.approx(0.7)
     assert win.pipeline.request.spec.light == pytest.approx(0.7)
     assert "studio light 70%" in c.look.toolTip()
+    assert LOOK_ON_STYLE in c.look.styleSheet()  # the button in yellow: a look is on
     qtbot.keyClick(win, Qt.Key.Key_S)  # off
     assert settings.get("light") == 0 and c.light.value() == 0
     qtbot.keyClick(win, Qt.Key.Key_S)  # on again
@@ -40,6 +41,11 @@ def test_the_look_menu_and_its_keys_set_the_looks_and_they_are_remembered(
     assert "Low light" in win.viewfinder.message
     c.low_light["off"].trigger()
     assert settings.get("low_light") == "off" and win.pipeline.request.spec.low_light == "off"
+    c.light.setValue(0)
+    c.touch_up.setValue(0)
+    assert LOOK_ON_STYLE not in c.look.styleSheet()  # all off: the button as the others
+    c.light.setValue(round(LOOK_ON * 100))
+    c.touch_up.setValue(round(LOOK_ON * 100))
     wait_frames(qtbot, win, 3)
     win.close()
     # remembered: the next window opens with them

@@ -398,8 +398,9 @@ class ControlBar(QWidget):
         # The button keeps its width (the bar does not move); its colour says a look is on.
         on = [f"{name} {round(v * 100)}%" for name, v in
               (("studio light", get("light")), ("touch-up", get("touch_up"))) if v > 0]
+        lit = bool(on) or get("low_light") == "on"
         on += [f"low light {get('low_light')}"]
-        self.look.setStyleSheet(MENU_STYLE + (LOOK_ON_STYLE if len(on) > 1 else ""))
+        self.look.setStyleSheet(MENU_STYLE + (LOOK_ON_STYLE if lit else ""))
         self.look.setToolTip("Studio light (S), touch-up (U), low light (N): " + ", ".join(on))
         for key, act in self.options.items():
             act.setChecked(get(key))
