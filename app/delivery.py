@@ -30,6 +30,9 @@ class OutputRequest:
     shown: bool = True  # False: the window is minimised or hidden, or there is none
     viewer_composites: bool = False  # the viewer composites frame and matte itself (GL)
     auto_frame: bool = False  # the call picture (and what leaves: camera, recording) follows you
+    # Who is in focus, as last asked: (request number, (x, y) in 0..1 of the frame | "next" |
+    # None for everyone); the worker acts on each new number once (segmentation/focus.py)
+    focus: tuple[int, object] = (0, None)
 
 
 def worker_composites(request: OutputRequest) -> bool:

@@ -91,6 +91,8 @@ class Pipeline:
         self.capture: CaptureThread | None = None
         self.paused = False
         self.looks_state: tuple[bool, float, float] | None = None  # low light: on, mean, noise
+        self.focus_subject = False  # one person in focus (not everyone)
+        self.focus_error = ""  # why the last point chose nobody
         self._retired: list[CaptureThread] = []
         self._captured_retired = 0
         self._tags = itertools.count(1)
@@ -266,6 +268,7 @@ class Pipeline:
                 self.capture.start()
         self.stats.restart_clock()
         last_tag = every = None
+        focus_seq = 0
         faces, faces_at = (), None  # the last faces found, and the frame time they were
         try:
             while not self._stop.is_set():
@@ -289,6 +292,12 @@ class Pipeline:
                     last_tag = frame.source
                     faces, faces_at = (), None
                 request = self.request
+                if request.focus[0] != focus_seq:
+                    focus_seq, what = request.focus
+                    if what == "next":
+                        step.focus.next_person()
+                    else:
+                        step.focus.choose(what)
                 size = framing.fit_inside(frame.size, request.view_size)
                 calls = step.engine.model_calls
                 picture, matte, timings = step.run(
@@ -298,6 +307,8 @@ class Pipeline:
                 self.engine_model = matte.model
                 looks = step.looks
                 self.looks_state = (looks.low_light_on, looks.mean, looks.noise)
+                self.focus_subject = step.focus.subject is not None
+                self.focus_error = step.focus.error
                 if step.last_image is not None and step.last_image is not frame.image:
                     frame = replace(frame, image=step.last_image)  # the looks' frame
                 if step.engine.model_calls != calls:

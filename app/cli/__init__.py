@@ -55,6 +55,7 @@ def _cmd_process(args: argparse.Namespace) -> int:
             args.input, args.output, spec, model, args.mask_out, args.overwrite,
             progress=progress, compositor=args.compositor, matte_path=args.matte,
             runtime=args.runtime, extra_inputs=extra, auto_frame=args.auto_frame,
+            focus_on=args.focus_on,
             cadence=_cadence(args),
         )  # fmt: skip
     for note in result.notes:
@@ -200,7 +201,8 @@ def _cmd_still(args: argparse.Namespace) -> int:
     spec = _effect_spec(args)
     output = Path(args.output) if args.output else None
     path = take_still(
-        args.source, output, args.time, spec, args.size, args.mirror, args.overwrite, args.runtime
+        args.source, output, args.time, spec, args.size, args.mirror, args.overwrite, args.runtime,
+        focus_on=args.focus_on,
     )
     print(f"wrote {path}")
     return 0

@@ -97,6 +97,16 @@ def _looks_options(parser: argparse.ArgumentParser, remembered: bool = False) ->
     )  # fmt: skip
 
 
+def _focus_option(parser: argparse.ArgumentParser) -> None:
+    from app.segmentation.focus import parse_point
+
+    parser.add_argument(
+        "--focus-on", type=parse_point, metavar="X,Y",
+        help="only the person at this point (fractions of the frame, 0,0 top left) in focus; "
+        "the others become background (a video follows them)",
+    )  # fmt: skip
+
+
 def _size(text: str) -> tuple[int, int]:
     return parse_size(text)
 
@@ -232,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="blur strength 0..1 (lens too)")  # fmt: skip
     st.add_argument("--background", help=BACKGROUND_HELP)
     _looks_options(st)
+    _focus_option(st)
     st.add_argument("--mirror", action="store_true", help="save the photo mirrored")
     st.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _runtime_option(st)
@@ -267,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="blur strength 0..1")  # fmt: skip
     pr.add_argument("--background", help=BACKGROUND_HELP)
     _looks_options(pr)
+    _focus_option(pr)
     pr.add_argument("--model", help="any image-segmenter .tflite (selfie, multi-class, ...)")
     pr.add_argument("--mask-out", help="folder (one PNG per frame) or file for the mattes")
     pr.add_argument("--matte", help="re-render a photo with the matte saved beside it (PNG)")

@@ -109,6 +109,7 @@ def process_file(
     extra_inputs: tuple[Path, ...] = (),
     auto_frame: bool = False,
     cadence: CadenceParams | None = None,
+    focus_on: tuple[float, float] | None = None,
 ) -> ProcessResult:
     """``extra_inputs``: other files this run reads (``--background``), never to be written.
     ``cadence``: when a video may skip the model (cadence.py); None: every frame."""
@@ -161,7 +162,9 @@ def process_file(
         )  # fmt: skip
         step = FrameStep(engine, comp)
         try:
-            return _run(src, in_kind, step, spec, outputs, progress, auto_frame)
+            if focus_on is not None:
+                step.focus.choose(focus_on, at_once=True)  # followed through the video
+            return _run(src, in_kind, step, spec, outputs, progress, auto_frame, focus_on)
         finally:
             engine.close()
 
@@ -206,7 +209,8 @@ def _rerender(src: Path, matte_path: Path, spec, comp, outputs: list[Output]) ->
 
 
 def _run(
-    src, in_kind, step: FrameStep, spec, outputs: list[Output], progress, auto_frame=False
+    src, in_kind, step: FrameStep, spec, outputs: list[Output], progress, auto_frame=False,
+    focus_on=None,
 ) -> ProcessResult:
     source = FileSource(src, loop=False, paced=False)
     try:
@@ -252,6 +256,10 @@ def _run(
             for frame in reader:
                 t_ns = int(n * 1e9 / fps) if fps else 0
                 picture, matte, _ = step.run(frame, spec, t_ns, composite=framer is None)
+                if n == 0 and focus_on is not None and step.focus.error:
+                    x, y = focus_on
+                    raise UsageError(f"--focus-on {x:g},{y:g}: {step.focus.error} in the first "
+                                     "frame; give a point on a person")  # fmt: skip
                 if framer is not None:
                     # The crop that follows the people, rendered back at the input's size.
                     rect = framer.update(matte.alpha, (w, h), t_ns)

@@ -14,10 +14,12 @@ from app.errors import FocusCamError, UsageError
 from app.frames import Frame, now_ns
 from app.outputs.photo import PHOTO_EXTS, default_folder, save_photo
 from app.segmentation.engine import SegmentationEngine
+from app.segmentation.focus import Focus
 from app.segmentation.runtimes import DEFAULT_RUNTIME
 from app.sources.capture import FAILED, LOST, CaptureThread
 from app.sources.registry import open_source, probe_cameras
 from app.steps.photo import PhotoMaker
+from app.steps.step import FACE_SCORE
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ def take_still(
     mirror: bool = False,
     overwrite: bool = False,
     runtime: str = DEFAULT_RUNTIME,
+    focus_on: tuple[float, float] | None = None,
 ) -> Path:
     if output is not None:
         _check_output(output, overwrite)
@@ -114,6 +117,14 @@ def take_still(
             live = seen["matte"]
         else:
             live, _ = engine.process(frame.image, frame.t_capture_ns)
+        if focus_on is not None:  # only the person there: the photo keeps only them
+            focus = Focus()
+            focus.choose(focus_on)
+            live = focus.apply(live, 0, engine.find_faces(live.guide, FACE_SCORE), video=False)
+            if focus.error:
+                x, y = focus_on
+                raise UsageError(f"--focus-on {x:g},{y:g}: {focus.error}; give a point on a "
+                                 "person")  # fmt: skip
     when = datetime.now()
     maker = PhotoMaker(runtime=runtime)  # one photo and out: no thread of its own needed
     try:

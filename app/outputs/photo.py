@@ -104,12 +104,14 @@ def exif_bytes(when: datetime, camera: str, size: tuple[int, int], description: 
 
 
 def encode_photo(image_bgr: np.ndarray, ext: str = ".jpg", exif: bytes | None = None) -> bytes:
-    """A photo file's bytes: JPEG at quality 95 without chroma subsampling, or lossless PNG;
-    both carry the EXIF block."""
+    """A photo file's bytes: JPEG at quality 95 without chroma subsampling, or lossless PNG
+    (with its transparency, for a BGRA cutout); both carry the EXIF block."""
     from PIL import Image
 
     buf = io.BytesIO()
-    rgb = Image.fromarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB))
+    four = image_bgr.ndim == 3 and image_bgr.shape[2] == 4
+    rgb = Image.fromarray(cv2.cvtColor(image_bgr, cv2.COLOR_BGRA2RGBA if four and ext.lower()
+                                       == ".png" else cv2.COLOR_BGR2RGB))  # fmt: skip
     if ext.lower() == ".png":
         rgb.save(buf, "PNG", exif=exif or b"")
     else:

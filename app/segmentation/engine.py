@@ -278,17 +278,22 @@ class SegmentationEngine:
         prob = seg.segment(small, ts_ms)
         return prob, (time.perf_counter() - t0) * 1e3
 
-    def find_faces(self, image: np.ndarray) -> list:
+    def find_faces(self, image: np.ndarray, least: float | None = None) -> list:
         """The faces in ``image`` (BGR, any size) the gate would trust, as FaceBoxes in 0..1
-        of the image: the short-range detector, then the full-range one for small faces.
-        Empty when the gate, and so the detectors, are off."""
-        least = self.refiner.params.gate.face_min_score
+        of the image: the short-range detector's, and the full-range one's that it missed
+        (small faces, further back). Empty when the gate, and so the detectors, are off.
+        ``least``: the lowest score kept (default: the gate's own, which a poster or a cat
+        rarely reaches; lower finds a face turned away, where only people are looked at)."""
+        if least is None:
+            least = self.refiner.params.gate.face_min_score
+        found: list = []
         for det in (self._faces, self._far_faces):
-            if det is not None:
-                faces = [f for f in det.detect(image) if f.score >= least]
-                if faces:
-                    return faces
-        return []
+            if det is None:
+                continue
+            for f in det.detect(image):
+                if f.score >= least and all(_iou(f, g) < 0.3 for g in found):
+                    found.append(f)  # a face the other detector did not find already
+        return found
 
     def reset(self) -> None:
         """Forget temporal history (camera switch, new file)."""
@@ -315,3 +320,12 @@ class SegmentationEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _iou(a, b) -> float:
+    """Overlap of two FaceBoxes: intersection over union."""
+    w = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    h = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = w * h
+    union = (a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter
+    return inter / union if union > 0 else 0.0

@@ -14,8 +14,12 @@ from app.compositing.looks import Looks
 from app.compositing.spec import EffectSpec
 from app.frames import Matte
 from app.segmentation.engine import SegmentationEngine
+from app.segmentation.focus import Focus
 
 FACES_EVERY = 3  # a video's faces are looked for on every third frame (about 10 a second)
+# Faces for the looks and for telling people apart are looked for inside people only: a lower
+# score than the gate's will do (a face turned a little away scores 0.6-0.7)
+FACE_SCORE = 0.55
 
 
 class FrameStep:
@@ -35,6 +39,7 @@ class FrameStep:
         self.paced = paced
         self._size: tuple[int, int] | None = None
         self.looks = Looks()  # studio light, low light, touch-up: their memory (looks.py)
+        self.focus = Focus()  # who is in focus: everyone, or one person (focus.py)
         self.faces: list = []  # the faces the looks last used (0..1 boxes)
         self._face_age = 0
         # The frame as the looks left it (the frame itself when none applies): what the call
@@ -73,6 +78,11 @@ class FrameStep:
         elif composite and self._segment_the_view((w, h), size):
             image = downscale(image, size)
         matte, timings = self.engine.process(image, t_ns, early)
+        if self.focus.wanted:
+            t0 = time.perf_counter()
+            self._faces(matte, now=not self.faces)  # to split people who touch
+            matte = self.focus.apply(matte, t_ns or 0, self.faces, video)
+            timings["focus"] = (time.perf_counter() - t0) * 1e3
         if looks:
             t0 = time.perf_counter()
             # faces: for the light, the touch-up and low light's metering
@@ -109,13 +119,14 @@ class FrameStep:
             return
         self._face_age += 1
         if now or self._face_age >= FACES_EVERY:
-            self.faces = find(matte.guide)
+            self.faces = find(matte.guide, FACE_SCORE)
             self._face_age = 0
 
     def reset(self) -> None:
         """Forget temporal history (a new camera, a new file)."""
         self.engine.reset()
         self.looks.reset()
+        self.focus.reset()
         self.faces, self._face_age = [], 0
 
     def close(self) -> None:

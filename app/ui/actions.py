@@ -64,6 +64,7 @@ class ActionHost(Protocol):
 
     def show_message(self, text: str, ms: int = 4000) -> None: ...
     def dismiss_message(self) -> None: ...
+    def choose_focus(self, what) -> None: ...
     def _set(self, key: str, value: object) -> None: ...
     def _spec(self) -> EffectSpec: ...
     def _sync_controls(self) -> None: ...
@@ -190,10 +191,19 @@ class WindowActions:
         self.win.showNormal() if self.win.isFullScreen() else self.win.showFullScreen()
 
     def leave_full_screen(self) -> None:
+        """Esc: out of full screen; else the ? sheet or a message away; else everyone in
+        focus again."""
         if self.win.isFullScreen():
             self.win.showNormal()
-        else:
+        elif self.win.viewfinder.sheet_rows or not self.win.pipeline.focus_subject:
             self.win.dismiss_message()
+        else:
+            self.win.choose_focus(None)
+            self.win.dismiss_message()
+
+    def next_in_focus(self) -> None:
+        """Tab: the focus moves to the next person (left to right, then everyone)."""
+        self.win.choose_focus("next")
 
     def choose_background(self) -> None:
         path = pick_background(self.win)

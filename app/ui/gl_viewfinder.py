@@ -82,6 +82,7 @@ class GlViewfinder(OverlayMixin, QOpenGLWidget):
 
     resized = pyqtSignal()
     painted = pyqtSignal(object, object)
+    clicked = pyqtSignal(object)
     # The frame and its matte: it composites them itself, with shaders, into the window.
     consumes = FRAME_AND_MATTE
 

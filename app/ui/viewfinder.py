@@ -148,6 +148,11 @@ class OverlayMixin:
             self._flash_timer.stop()
         self.update()
 
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(event.position())
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self.resized.emit()
@@ -277,6 +282,7 @@ class Viewfinder(OverlayMixin, QWidget):
 
     resized = pyqtSignal()
     painted = pyqtSignal(object, object)  # (Result, paint-finished ns: too big for a C int)
+    clicked = pyqtSignal(object)  # QPointF: where the picture was clicked (widget pixels)
     # What this viewfinder takes: the composited picture (the worker renders it at its size).
     consumes = PICTURE
 

@@ -22,7 +22,7 @@ from app.compositing.spec import (
     parse_color,
 )
 from app.errors import FocusCamError
-from app.framing import CALL_SIZE
+from app.framing import CALL_SIZE, crop_16_9
 from app.pipeline import OutputRequest, Pipeline, Result
 from app.segmentation.cadence import LIVE_SEGMENT_EVERY, SEGMENT_EVERY
 from app.segmentation.runtimes import DEFAULT_RUNTIME, RUNTIMES
@@ -77,12 +77,14 @@ class MainWindow(QMainWindow):
         self.photos: list[Path] = []
         self.last_error = ""
         self._background: tuple[str, np.ndarray | None] = ("", None)
+        self._focus: tuple[int, object] = (0, None)  # who is in focus, as last asked
         self._closed = False
         self.final_stats: dict | None = None
         self.controller = WindowActions(self)  # what a person does (actions.py)
 
         self.viewfinder, self.compositor_description = make_viewfinder(compositor)
         self.viewfinder.painted.connect(self._painted)
+        self.viewfinder.clicked.connect(self._view_clicked)
         self.viewfinder.band.copy_clicked.connect(self.controller.copy_command)
         self.viewfinder.band.close_clicked.connect(self._band_closed)
         self._build_controls()
@@ -246,7 +248,42 @@ class MainWindow(QMainWindow):
             shown=self.isVisible() and not self.isMinimized(),
             viewer_composites=self.viewfinder.consumes != PICTURE,
             auto_frame=self.settings.get("auto_frame"),
+            focus=self._focus,
         )
+
+    def choose_focus(self, what) -> None:
+        """Who is in focus: a point (0..1 of the frame), "next" (Tab) or None (everyone)."""
+        self._focus = (self._focus[0] + 1, what)
+        self.pipeline.request = replace(self.pipeline.request, focus=self._focus)
+
+    def _view_clicked(self, pos) -> None:
+        """A click on the picture: the person there is in focus; on the background, everyone."""
+        point = self.frame_point(pos.x(), pos.y())
+        if point is None:
+            return
+        self.choose_focus(point)
+        self.show_message("Focus on the person you clicked: the others are background. Click "
+                          "the background, or press Esc, for everyone; Tab: the next person.",
+                          3000)  # fmt: skip
+
+    def frame_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """Where in the frame (0..1) the picture's point (x, y) (widget pixels) is; None off
+        the picture or on the call preview's self-view."""
+        vf, result = self.viewfinder, self.viewfinder.result
+        rect = vf.picture_rect()
+        if result is None or rect.isEmpty() or not rect.contains(x, y):
+            return None
+        if vf.self_view_rect().contains(x, y):
+            return None
+        u, v = (x - rect.left()) / rect.width(), (y - rect.top()) / rect.height()
+        request = result.request
+        if request.call_preview:  # the call picture: the centred 16:9 crop of the frame
+            fw, fh = result.frame.size
+            cx, cy, cw, ch = crop_16_9((fw, fh))
+            return (cx + u * cw) / fw, (cy + v * ch) / fh
+        if request.mirror:
+            u = 1 - u
+        return u, v
 
     def _view_resized(self) -> None:
         # The worker composites at exactly the size shown: a 1080p camera in a 960x540 window
