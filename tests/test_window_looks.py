@@ -112,3 +112,46 @@ def test_the_hud_says_when_low_light_is_on(qtbot, settings, tmp_path):
         win.viewfinder.hud_lines
     )
     win.close()
+
+
+def test_a_click_on_a_person_puts_them_in_focus_tab_moves_it_and_esc_brings_everyone_back(
+    qtbot, settings, tmp_path
+):
+    import cv2
+
+    from app.lab.synthetic import Actor, Scene
+
+    scene = Scene((960, 540), "rocket.jpg", noise=2.0, actors=(
+        Actor("hopper", 0.7, 0.3, "sway"), Actor("collins", 0.7, 0.72, "sway")))  # fmt: skip
+    frames = [scene.frame(i) for i in range(60)]
+    clip = write_video(tmp_path / "two.avi", [f.image for f in frames], fps=30.0,
+                       fourcc="MJPG")  # fmt: skip
+    win = open_window(qtbot, Sources(a=FileSource(clip)), settings)
+    win.fit_picture((960, 540))
+    wait_frames(qtbot, win, 5)
+    vf = win.viewfinder
+
+    def share(k: int) -> float:
+        r = vf.result
+        alpha = cv2.resize(r.matte.alpha, (960, 540))
+        return float(alpha[frames[r.frame.seq % 60 - 1].people[k]].mean())
+
+    ys, xs = np.nonzero(frames[0].people[0])
+    rect = vf.picture_rect()
+    from PyQt6.QtCore import QPoint
+
+    at = QPoint(int(rect.left() + xs.mean() / 960 * rect.width()),
+                int(rect.top() + ys.mean() / 540 * rect.height()))  # fmt: skip
+    qtbot.mouseClick(vf, Qt.MouseButton.LeftButton, pos=at)
+    assert "Focus on the person" in vf.message
+    qtbot.waitUntil(lambda: win.pipeline.focus_subject, timeout=5000)
+    wait_frames(qtbot, win, 15)
+    assert share(1) <= 0.1 and share(0) >= 0.8
+    qtbot.keyClick(win, Qt.Key.Key_Tab)  # the next person
+    wait_frames(qtbot, win, 15)
+    assert share(0) <= 0.1 and share(1) >= 0.6
+    qtbot.keyClick(win, Qt.Key.Key_Escape)  # everyone again
+    qtbot.waitUntil(lambda: not win.pipeline.focus_subject, timeout=5000)
+    wait_frames(qtbot, win, 15)
+    assert share(0) >= 0.8 and share(1) >= 0.6
+    win.close()
