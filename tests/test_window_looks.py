@@ -155,3 +155,49 @@ def test_a_click_on_a_person_puts_them_in_focus_tab_moves_it_and_esc_brings_ever
     wait_frames(qtbot, win, 15)
     assert share(0) >= 0.8 and share(1) >= 0.6
     win.close()
+
+
+def test_a_photo_keeps_who_was_in_focus_and_the_viewer_can_choose_someone_else(
+    qtbot, settings, tmp_path
+):
+    import cv2
+
+    from app.lab.synthetic import Actor, Scene
+
+    scene = Scene((960, 540), "rocket.jpg", noise=0.0, actors=(
+        Actor("hopper", 0.7, 0.3, "still"), Actor("collins", 0.7, 0.72, "still")))  # fmt: skip
+    frame = scene.frame(0)
+    clip = write_video(tmp_path / "two.avi", [frame.image] * 30, fps=30.0, fourcc="MJPG")
+    win = open_window(qtbot, Sources(a=FileSource(clip)), settings)
+    wait_frames(qtbot, win, 3)
+
+    def centre(k):
+        ys, xs = np.nonzero(frame.people[k])
+        return xs.mean() / 960, ys.mean() / 540
+
+    win.choose_focus(centre(0))  # Hopper, as a click would
+    qtbot.waitUntil(lambda: win.pipeline.focus_subject, timeout=5000)
+    wait_frames(qtbot, win, 15)
+    shot = win.controller.take_photo().result(timeout=60).path
+    matte = cv2.imread(str(shot.with_name(f"{shot.stem}_matte.png")), cv2.IMREAD_GRAYSCALE)
+    matte = cv2.resize(matte, (960, 540)) / 255.0
+    assert matte[frame.people[0]].mean() >= 0.9 and matte[frame.people[1]].mean() <= 0.05
+    qtbot.waitUntil(lambda: len(win.photos) == 1, timeout=5000)
+    viewer = win.controller.open_viewer()
+    original = cv2.imread(str(shot.with_name(f"{shot.stem}_original.jpg"))).astype(int)
+    before = viewer.refocused().astype(int)
+    viewer.focus_on(*centre(1))  # Collins now, after the fact
+    after = viewer.refocused().astype(int)
+    people = [cv2.resize(p.astype(np.uint8), original.shape[1::-1]) > 0 for p in frame.people]
+    inner = [cv2.erode(p.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0 for p in people]
+    # before: Hopper sharp (as shot), Collins blurred; after: the other way round
+    def changed(picture, k):
+        return np.abs(picture - original)[inner[k]].mean()
+
+    assert changed(before, 0) < 3 < changed(before, 1)
+    assert changed(after, 1) < 3 < changed(after, 0)
+    viewer.focus_on(0.5, 0.05)  # the sky: everyone
+    both = viewer.refocused().astype(int)
+    assert changed(both, 0) < 3 and changed(both, 1) < 3
+    viewer.close()
+    win.close()

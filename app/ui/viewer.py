@@ -37,6 +37,7 @@ from app.outputs.photo import (
     save_photo,
     shot_info,
 )
+from app.segmentation.focus import Focus
 from app.steps.refocus import extras_of, load_matte
 from app.ui.viewfinder import to_qimage
 
@@ -68,6 +69,24 @@ def _ensure_home_trash() -> None:
             return
 
 
+class _Picture(QLabel):
+    """The photo, centred; a click says where on the photo (0..1 of its width and height)."""
+
+    clicked = pyqtSignal(float, float)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().mousePressEvent(event)
+        pm = self.pixmap()
+        if pm is None or pm.isNull() or event.button() != Qt.MouseButton.LeftButton:
+            return
+        dpr = pm.devicePixelRatio()
+        pw, ph = pm.width() / dpr, pm.height() / dpr
+        x0, y0 = (self.width() - pw) / 2, (self.height() - ph) / 2
+        u, v = (event.position().x() - x0) / pw, (event.position().y() - y0) / ph
+        if 0 <= u <= 1 and 0 <= v <= 1:
+            self.clicked.emit(u, v)
+
+
 class PhotoViewer(QWidget):
     """A window of its own (not modal: the camera keeps running behind it)."""
 
@@ -79,7 +98,11 @@ class PhotoViewer(QWidget):
         self.folder = folder
         self.shots: list[Path] = []
         self.index = -1
-        self.picture = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.picture = _Picture(alignment=Qt.AlignmentFlag.AlignCenter)
+        # Re-focus on someone else after the fact: a click on a person
+        self.picture.clicked.connect(self.focus_on)
+        self._people: Matte | None = None  # everyone in the current photo (found at a click)
+        self._faces: list = []
         self.picture.setMinimumSize(320, 180)
         # The picture's size is the window's, never the pixmap's: picking another look (a
         # pixmap of another size) must not make the picture jump.
@@ -176,6 +199,28 @@ class PhotoViewer(QWidget):
             return EffectSpec("replace", background=studio_backdrop(CALL_SIZE))
         return EffectSpec(key, self.amount.value() / 100)
 
+    def focus_on(self, u: float, v: float) -> None:
+        """Re-focus on the person at (u, v) (0..1 of the photo): the others become background;
+        a click on nobody puts everyone in focus. The photo's people are found again from its
+        original (the saved matte holds only who was in focus when it was taken)."""
+        if self._source is None:
+            return
+        original = self._source[0]
+        if self._people is None:
+            from app.segmentation.engine import SegmentationEngine
+            from app.steps.step import FACE_SCORE
+
+            with SegmentationEngine(video=False) as engine:
+                self._people = engine.process(original)[0]
+                self._faces = engine.find_faces(self._people.guide, FACE_SCORE)
+        focus = Focus()
+        focus.choose((u, v))
+        matte = focus.apply(self._people, 0, self._faces, video=False)
+        self._source = (original, self._people if focus.error else matte)
+        said = "In focus: the person you clicked (Save as new keeps it)"
+        self.caption.setText("Everyone in focus" if focus.error else said)
+        self._preview()
+
     def _load_source(self) -> tuple[np.ndarray, Matte] | None:
         path = self.current
         extras = extras_of(path) if path is not None else None
@@ -241,6 +286,7 @@ class PhotoViewer(QWidget):
             self.caption.setText("No photos yet: press Space in the viewfinder")
             return
         self._source = self._load_source()
+        self._people = None
         ok = self._source is not None
         self._info = shot_info(path)
         if ok and self._info.effect in [key for key, _ in REFOCUS_LOOKS]:
