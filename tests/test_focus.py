@@ -190,3 +190,39 @@ def test_a_photo_keeps_the_choice(tmp_path, two_clip):
     assert r.returncode == 0, r.stderr
     alpha = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[..., 3] / 255.0
     assert alpha[frames[0].people[0]].mean() >= 0.9 and alpha[frames[0].people[1]].mean() <= 0.05
+
+
+def test_someone_new_is_background_and_the_subject_back_within_seconds_is_the_subject_again():
+    both = two_side_by_side()
+    alone = Scene(SIZE, "rocket.jpg", noise=3.0, actors=(Actor("collins", 0.7, 0.72, "sway"),))
+    newcomer = Scene(SIZE, "rocket.jpg", noise=3.0, actors=(
+        Actor("hopper", 0.7, 0.3, "sway"),
+        Actor("collins", 0.7, 0.72, "sway", enter_s=1.0)))  # fmt: skip
+    step = FrameStep(SegmentationEngine(video=True), CpuCompositor())
+    try:
+        # Hopper chosen; Collins walks in after a second: background from the start
+        late = []
+        for i in range(75):
+            f = newcomer.frame(i)
+            if i == 3:
+                step.focus.choose(centre_of(f.people[0]))
+            _, matte, _ = step.run(f.image, EffectSpec("blur"), i * 33_333_333, composite=False)
+            if i >= 60:  # Collins fully in
+                late.append(shares(matte, f))
+        late = np.array(late)
+        assert late[:, 1].max() <= 0.05 and late[:, 0].min() >= 0.9, late
+        # Hopper leaves for a second and comes back: in focus again, Collins not
+        step.reset()
+        seq = [both.frame(i) for i in range(15)] + [alone.frame(i) for i in range(15, 45)] + [
+            both.frame(i) for i in range(45, 75)]  # fmt: skip
+        back = []
+        for i, f in enumerate(seq):
+            if i == 3:
+                step.focus.choose(centre_of(f.people[0]))
+            _, matte, _ = step.run(f.image, EffectSpec("blur"), i * 33_333_333, composite=False)
+            if i >= 60:
+                back.append(shares(matte, f))
+        back = np.array(back)
+        assert back[:, 0].min() >= 0.9 and back[:, 1].max() <= 0.05, back
+    finally:
+        step.close()
