@@ -257,8 +257,11 @@ class Looks:
         person = cv2.convertScaleAbs(key, alpha=scale * lift, beta=scale)
         background = 1 - BACKGROUND_DARKEN * s if spec.effect not in ("key", "cutout") else 1.0
         outside = np.full_like(person, round(GAIN_SCALE * background))
-        inner = cv2.erode(alpha, _K3)
-        gain = cv2.blendLinear(person, outside, inner, cv2.subtract(1.0, inner))
+        inner = cv2.erode(cv2.convertScaleAbs(alpha, alpha=255.0), _K3)
+        # outside + (person - outside) * inner: the person's gain is never below the
+        # background's (the exposure never darkens, the background only does)
+        gain = cv2.add(outside, cv2.multiply(cv2.subtract(person, outside), inner,
+                                             scale=1 / 255))  # fmt: skip
         # no channel pushed past white: a clipped channel would change the skin's hue (the
         # brightest channel nearby, from the guide, caps the gain)
         if guide.shape[:2] != (mh, mw):
