@@ -34,13 +34,14 @@ from app.steps.step import FrameStep
 logger = logging.getLogger(__name__)
 
 # How often the worker looks for faces (for the window: messages keep clear of them). The
-# short-range detector takes about a millisecond on the guide, so this costs ~0.2% of a core.
+# short-range detector takes about a millisecond on the guide, so this costs ~0.2% of a core
+# (the full-range one, three times that, only when it finds none).
 FACES_EVERY_NS = 500_000_000
 
 
 def _faces(engine, guide: np.ndarray) -> tuple:
     find = getattr(engine, "find_faces", None)  # an engine a test gives may have none
-    return tuple(find(guide)) if find is not None else ()
+    return tuple(find(guide, every=False)) if find is not None else ()
 
 
 @dataclass
