@@ -2,13 +2,15 @@
 ``--focus-on X,Y``) and followed from frame to frame; the others become background.
 
 People are the matte's connected regions (alpha > 0.5) big enough to be a person; two people
-who touch are one region, split between the faces found in it (each pixel to the nearest
-face, across). Each person is followed by overlap with the last frame. A change of subject is
-a focus pull: each person's weight moves to its new value over ``PULL_S``, never a jump. A
-subject who leaves and comes back within ``MEMORY_S`` (the first newcomer after they left) is
-the subject again; anyone new is background until chosen; a subject gone longer brings
-everyone back. The matte out is the matte times each pixel's person's weight (a pixel between
-people goes with the nearest one).
+who touch are one region, split between the faces found in it (at the column half way between
+them), or, with one face or none, where the outline dips between their heads. Each person is
+followed by overlap with where its motion puts it; when regions and people regroup (one has
+passed the other) by how alike they look (their colours, learned while alone) and where they
+were going; one hidden behind another is remembered and known again by its look. A change of
+subject is a focus pull: each person's weight moves to its new value over ``PULL_S``, never a
+jump. A subject who leaves and comes back within ``MEMORY_S`` is the subject again; anyone new
+is background until chosen; a subject gone longer brings everyone back. The matte out is the
+matte times each pixel's person's weight (a pixel between people goes with the nearest one).
 """
 
 from __future__ import annotations
@@ -394,8 +396,6 @@ def _cut_at_dips(region: np.ndarray, xs: list[float]) -> list[np.ndarray]:
             return [region]
         span = top[x0:x1]
         c = x0 + int(np.argmax(span))
-        if span.max() - max(top[x0], top[x1 - 1], min(span)) < 0:
-            return [region]
         heads = min(float(top[x0:c].min()) if c > x0 else h, float(top[c:x1].min()))
         if top[c] - heads < DIP * height:
             return [region]
@@ -408,23 +408,6 @@ def _cut_at_dips(region: np.ndarray, xs: list[float]) -> list[np.ndarray]:
         pieces.append(piece)
         start = c
     return [p for p in pieces if p.any()] if all(p.any() for p in pieces) else [region]
-
-
-def _split_between(region: np.ndarray, guesses: list[np.ndarray]) -> list[np.ndarray]:
-    """``region`` split between the people ``guesses`` says are in it: each pixel to the
-    nearest guess."""
-    h, w = region.shape
-    index = np.zeros((h, w), np.uint8)
-    for k, g in enumerate(guesses[:254], start=1):
-        index[g & (index == 0)] = k
-    if (index == 0).all():
-        return [region]
-    _, nearest = cv2.distanceTransformWithLabels(
-        (index == 0).view(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
-    )
-    owner = np.concatenate([[0], index[index > 0]])[nearest]
-    parts = [region & (owner == k) for k in range(1, len(guesses[:254]) + 1)]
-    return [p for p in parts if p.any()]
 
 
 def parse_point(text: str) -> tuple[float, float]:
