@@ -320,7 +320,9 @@ class Pipeline:
                 for stage, ms in timings.items():
                     self.stats.stage(stage, ms)
                 t = frame.t_capture_ns
-                if faces_at is None or t - faces_at >= FACES_EVERY_NS:
+                if step.faces_in_use:  # the step looks after them already (looks, focus)
+                    faces, faces_at = tuple(step.faces), t
+                elif faces_at is None or t - faces_at >= FACES_EVERY_NS:
                     faces, faces_at = _faces(step.engine, matte.guide), t
                 self.results.put(
                     Result(frame, matte, request, view, self_view, timings, faces)

@@ -12,11 +12,10 @@ import time
 
 import pytest
 
+from app.commands.bench_looks import FrameStamps
 from app.commands.broadcast import Idler
 from app.common.slot import LatestSlot
 from app.compositing.spec import EffectSpec
-from app.frames import now_ns
-from app.outputs.base import Output
 from app.outputs.feed import Feed
 from app.outputs.readers import ReaderWatch
 from app.pipeline import OutputRequest, Pipeline
@@ -64,38 +63,13 @@ def test_the_watcher_sees_another_process_open_and_close_the_file(tmp_path):
         watch.close()
 
 
-class Stamps(Output):
-    """Where the virtual camera would be: what arrived, and whether it was a new picture."""
-
-    def __init__(self) -> None:
-        self.new: list[int] = []
-        self.again = 0
-        self._last = None
-
-    def open(self, size, fps) -> None:
-        pass
-
-    def write(self, image, t_ns=0, matte=None) -> None:
-        if image is self._last:
-            self.again += 1
-        else:
-            self.new.append(now_ns())
-        self._last = image
-
-    def commit(self):
-        return []
-
-    def abort(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("recording", [False, True])
 def test_nobody_watching_pauses_everything_and_an_application_opening_it_resumes(
     tmp_path, recording
 ):
     device = tmp_path / "video9"
     device.write_bytes(b"")
-    stamps = Stamps()
+    stamps = FrameStamps()
     pipeline = Pipeline()
     pipeline.request = OutputRequest(spec=EffectSpec("blur"), shown=False)
     feed = Feed(stamps, "camera", (640, 360), 30.0)

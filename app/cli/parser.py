@@ -42,18 +42,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _strength(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"--strength must be a number between 0 and 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise UsageError(f"--strength must be between 0 and 1, got {value}")
-    return value
-
-
 def _amount(option: str):
-    """A 0..1 value for ``option`` (--light, --touch-up), with its name in the error."""
+    """A 0..1 value for ``option`` (--strength, --light, --touch-up), with its name in the
+    error."""
 
     def parse(text: str) -> float:
         try:
@@ -65,6 +56,9 @@ def _amount(option: str):
         return value
 
     return parse
+
+
+_strength = _amount("--strength")
 
 
 def _color(text: str) -> tuple[int, int, int]:

@@ -17,6 +17,9 @@ import time
 
 import numpy as np
 
+from app.frames import now_ns
+from app.outputs.base import Output
+
 LOOKS = ("light", "low-light", "touch-up", "moving-background")
 TARGETS_720P_MS = {"light": 0.5, "low-light": 1.5, "touch-up": 1.0, "moving-background": 1.0}
 
@@ -138,6 +141,33 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+class FrameStamps(Output):
+    """An output in the virtual camera's place that remembers when each new picture came
+    (``new``, monotonic ns) and how often the last one was sent again (``again``: the still
+    frame while nobody watches). It writes nothing anywhere."""
+
+    def __init__(self) -> None:
+        self.new: list[int] = []
+        self.again = 0
+        self._last = None
+
+    def open(self, size, fps) -> None:
+        pass
+
+    def write(self, image, t_ns=0, matte=None) -> None:
+        if image is self._last:
+            self.again += 1
+        else:
+            self.new.append(now_ns())
+        self._last = image
+
+    def commit(self) -> list:
+        return []
+
+    def abort(self) -> None:
+        pass
+
+
 def bench_idle(seconds: float = 20.0) -> dict:
     """`live --no-window --virtual-camera`'s pipeline on the demo scene, watched through a
     file (no virtual camera device is needed): CPU while nobody reads it, then how soon a
@@ -148,35 +178,12 @@ def bench_idle(seconds: float = 20.0) -> dict:
 
     from app.commands.broadcast import Idler
     from app.compositing.spec import EffectSpec
-    from app.frames import now_ns
-    from app.outputs.base import Output
     from app.outputs.feed import Feed
     from app.pipeline import OutputRequest, Pipeline
     from app.sources.demo import DemoSource
 
-    class Stamps(Output):
-        """Remembers when each frame arrived (the virtual camera's place)."""
-
-        def __init__(self) -> None:
-            self.times: list[int] = []
-            self._last = None
-
-        def open(self, size, fps) -> None:
-            pass
-
-        def write(self, image, t_ns=0, matte=None) -> None:
-            if image is not self._last:  # the still frame sent again is not a new frame
-                self.times.append(now_ns())
-            self._last = image
-
-        def commit(self):
-            return []
-
-        def abort(self) -> None:
-            pass
-
     with tempfile.NamedTemporaryFile() as device:
-        stamps = Stamps()
+        stamps = FrameStamps()
         pipeline = Pipeline()
         pipeline.request = OutputRequest(spec=EffectSpec("blur"), shown=False)
         feed = Feed(stamps, "camera", (1280, 720), 30.0)
@@ -198,16 +205,16 @@ def bench_idle(seconds: float = 20.0) -> dict:
         idle_cpu = 100 * (time.process_time() - c0) / (time.perf_counter() - t0)
         resume = []
         for _ in range(5):
-            before = len(stamps.times)
+            before = len(stamps.new)
             t_open = now_ns()
             reader = subprocess.Popen([sys.executable, "-c", "import sys, time; "
                                        f"f = open({device.name!r}); time.sleep(1.0)"])  # fmt: skip
             deadline = time.monotonic() + 5
-            while len(stamps.times) <= before and time.monotonic() < deadline:
+            while len(stamps.new) <= before and time.monotonic() < deadline:
                 time.sleep(0.002)
             # from the open (the reader's start takes its own time: measured from its open, the
             # watcher logs it) to the first processed frame
-            first = stamps.times[before] if len(stamps.times) > before else None
+            first = stamps.new[before] if len(stamps.new) > before else None
             reader.wait()
             opened = idler.watch.last_open_ns
             if first is not None and opened is not None and opened >= t_open:

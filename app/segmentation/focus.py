@@ -54,7 +54,7 @@ class Person:
 @dataclass
 class _Request:
     point: tuple[float, float] | None
-    seq: int
+    next: bool  # Tab: the next person (``point`` unused)
 
 
 def split_people(alpha: np.ndarray, faces: list) -> list[np.ndarray]:
@@ -109,12 +109,12 @@ class Focus:
     def choose(self, point: tuple[float, float] | None, at_once: bool = False) -> None:
         """The person at ``point`` (0..1 of the frame) is the subject from the next frame;
         None, or a point on nobody: everyone. ``at_once``: no pull (a file's first frame)."""
-        self._pending = _Request(point, 0)
+        self._pending = _Request(point, False)
         self._at_once = at_once
 
     def next_person(self) -> None:
         """The person to the right of the subject (the first one after everyone)."""
-        self._pending = _Request(None, 1)
+        self._pending = _Request(None, True)
 
     def person_at(self, point: tuple[float, float], people: list[np.ndarray]) -> int | None:
         """The index in ``people`` of the one at ``point`` (or within 3% of the frame's width
@@ -288,7 +288,7 @@ class Focus:
         if request is None:
             return
         self.error = ""
-        if request.seq == 1:  # Tab: the next person, left to right, after everyone
+        if request.next:  # Tab: the next person, left to right, after everyone
             ids = [p.pid for p in sorted(self.people, key=lambda p: p.centre[0])]
             if not ids:
                 return

@@ -40,8 +40,9 @@ class FrameStep:
         self._size: tuple[int, int] | None = None
         self.looks = Looks()  # studio light, low light, touch-up: their memory (looks.py)
         self.focus = Focus()  # who is in focus: everyone, or one person (focus.py)
-        self.faces: list = []  # the faces the looks last used (0..1 boxes)
-        self._face_age = 0
+        self.faces: list = []  # the faces the looks and the focus last used (0..1 boxes)
+        self.faces_in_use = False  # whether the last frame looked after ``faces``
+        self._face_age: int | None = None  # frames since faces were looked for; None: never
         # The frame as the looks left it (the frame itself when none applies): what the call
         # picture, a recording and the GL viewfinder start from too.
         self.last_image: np.ndarray | None = None
@@ -78,20 +79,25 @@ class FrameStep:
         elif composite and self._segment_the_view((w, h), size):
             image = downscale(image, size)
         matte, timings = self.engine.process(image, t_ns, early)
+        # Faces: to split people who touch (focus), for the light, the touch-up and low
+        # light's metering; looked for once every FACES_EVERY frames of a video (on a photo, and
+        # a stream's first frame, at once). Where the focus needs them, in this frame before
+        # it; for the looks alone, in the picture as they left it (a dim one brightened).
+        self.faces_in_use = self.focus.wanted or looks
         if self.focus.wanted:
             t0 = time.perf_counter()
-            self._faces(matte, now=not self.faces)  # to split people who touch
+            self._faces(matte, video)
             matte = self.focus.apply(matte, t_ns or 0, self.faces, video)
             timings["focus"] = (time.perf_counter() - t0) * 1e3
         if looks:
             t0 = time.perf_counter()
-            # faces: for the light, the touch-up and low light's metering
-            if not video or not self.faces:
-                self._faces(matte, now=True)  # a photo, or the first frame: before the looks
+            first = not self.focus.wanted and (not video or self._face_age is None)
+            if first:
+                self._faces(matte, video)  # a photo, or the first frame: before the looks
             image, matte = self.looks.apply(image, matte, spec, self.faces, video)
             timings["looks"] = (time.perf_counter() - t0) * 1e3
-            if video:  # for the next frames: found in the picture the looks made
-                self._faces(matte)
+            if not self.focus.wanted and not first:
+                self._faces(matte, video)
         self.last_image = image
         picture = None
         if composite:
@@ -111,23 +117,23 @@ class FrameStep:
         smaller = size[0] < frame[0] and size[1] < frame[1]
         return smaller and size[0] >= guide[0] and size[1] >= guide[1]
 
-    def _faces(self, matte: Matte, now: bool = False) -> None:
-        """``self.faces``, for the looks: looked for in ``matte``'s guide every
-        ``FACES_EVERY`` frames of a video (the last ones kept between), or ``now``."""
-        find = getattr(self.engine, "find_faces", None)  # a test's engine may have none
-        if find is None:
+    def _faces(self, matte: Matte, video: bool) -> None:
+        """Once a frame: ``self.faces`` looked for in ``matte``'s guide on a photo, on a
+        stream's first frame and every ``FACES_EVERY`` frames (kept between)."""
+        age = self._face_age
+        if video and age is not None and age + 1 < FACES_EVERY:
+            self._face_age = age + 1
             return
-        self._face_age += 1
-        if now or self._face_age >= FACES_EVERY:
-            self.faces = find(matte.guide, FACE_SCORE)
-            self._face_age = 0
+        find = getattr(self.engine, "find_faces", None)  # a test's engine may have none
+        self.faces = find(matte.guide, FACE_SCORE) if find is not None else []
+        self._face_age = 0
 
     def reset(self) -> None:
         """Forget temporal history (a new camera, a new file)."""
         self.engine.reset()
         self.looks.reset()
         self.focus.reset()
-        self.faces, self._face_age = [], 0
+        self.faces, self._face_age = [], None
 
     def close(self) -> None:
         if self.paced and self._size is not None:
