@@ -18,7 +18,6 @@ import time
 import numpy as np
 
 from app.frames import now_ns
-from app.outputs.base import Output
 
 LOOKS = ("light", "low-light", "touch-up", "moving-background")
 TARGETS_720P_MS = {"light": 0.5, "low-light": 1.5, "touch-up": 1.0, "moving-background": 1.0}
@@ -141,10 +140,13 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-class FrameStamps(Output):
-    """An output in the virtual camera's place that remembers when each new picture came
-    (``new``, monotonic ns) and how often the last one was sent again (``again``: the still
-    frame while nobody watches). It writes nothing anywhere."""
+class FrameStamps:
+    """In the virtual camera's place (what a Feed runs: open, write, commit, abort), it
+    remembers when each new picture came (``new``, monotonic ns) and how often the last one
+    was sent again (``again``: the still frame while nobody watches). It writes nothing
+    anywhere, so it is not one of the app's outputs."""
+
+    wants_matte = False
 
     def __init__(self) -> None:
         self.new: list[int] = []
